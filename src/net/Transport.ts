@@ -1,0 +1,38 @@
+/**
+ * Transport: authenticated message passing between the nodes of one cluster.
+ * Live layer: persistent TCP links (src/net/tcp-transport.ts). Sim layer: an in-memory network
+ * driven by the Clock and a seeded Random (src/sim/network.ts).
+ */
+import { Context, type Effect } from "effect"
+import type { NodeId } from "../config/servers.js"
+import type { PeerMessage } from "../wire/messages.js"
+
+export interface Inbound {
+  readonly from: NodeId
+  readonly message: PeerMessage
+}
+
+export interface TransportStats {
+  readonly sentMessages: number
+  readonly sentBytes: number
+  readonly receivedMessages: number
+  readonly receivedBytes: number
+  /** Dropped because a per-peer send queue was full. */
+  readonly droppedQueueFull: number
+  /** Frames rejected for size, authentication or decoding. */
+  readonly rejectedFrames: number
+}
+
+export interface TransportShape {
+  readonly self: NodeId
+  /**
+   * Queues a message for a peer and returns at once. If the peer's bounded queue is full the
+   * message is dropped and counted: Raft and the failure detector retransmit by design.
+   */
+  readonly send: (to: NodeId, message: PeerMessage) => Effect.Effect<void>
+  /** The next message from an authenticated peer (waits until one arrives). */
+  readonly receive: Effect.Effect<Inbound>
+  readonly stats: Effect.Effect<TransportStats>
+}
+
+export class Transport extends Context.Tag("troupe/Transport")<Transport, TransportShape>() {}

@@ -1,0 +1,36 @@
+/**
+ * Storage: a small file API with explicit durability. Live layer: files in a folder with
+ * fsync and atomic rename (src/storage/file-storage.ts). Memory layer: for sims, with crash
+ * semantics: what was not synced is lost (or torn) on `crash` (src/storage/memory-storage.ts).
+ *
+ * Names are flat (no `/`), e.g. `wal-00000001.log`, `snapshot`, `hardstate`.
+ */
+import { Context, Data, type Effect, type Option } from "effect"
+
+export class StorageError extends Data.TaggedError("StorageError")<{
+  readonly operation: string
+  readonly name: string
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    return `storage ${this.operation} ${this.name}: ${String(this.cause)}`
+  }
+}
+
+export interface StorageShape {
+  /** Whole content, or None if the file does not exist. */
+  readonly read: (name: string) => Effect.Effect<Option.Option<Uint8Array>, StorageError>
+  /** Replaces a file atomically and durably (temp file, fsync, rename, fsync folder). */
+  readonly writeAtomic: (name: string, bytes: Uint8Array) => Effect.Effect<void, StorageError>
+  /** Appends to a file (created if missing). Not durable until `sync`. */
+  readonly append: (name: string, bytes: Uint8Array) => Effect.Effect<void, StorageError>
+  /** Makes every earlier append to this file durable (fsync). */
+  readonly sync: (name: string) => Effect.Effect<void, StorageError>
+  /** Cuts a file to `size` bytes, durably. */
+  readonly truncate: (name: string, size: number) => Effect.Effect<void, StorageError>
+  readonly remove: (name: string) => Effect.Effect<void, StorageError>
+  /** Names starting with `prefix`, sorted. */
+  readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
+}
+
+export class Storage extends Context.Tag("troupe/Storage")<Storage, StorageShape>() {}
