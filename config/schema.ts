@@ -102,6 +102,15 @@ export const ComputeConfig = Schema.Struct({
   primesPort: NonNegative
 })
 
+export const KvConfig = Schema.Struct({
+  /** Client sessions remembered for exactly-once writes; the least recently used is forgotten. */
+  maxSessions: Positive,
+  /** Keys plus values; a write past it is refused with an error. */
+  maxTotalBytes: Positive,
+  /** At most this many keys in one `keys` answer. */
+  maxKeysListed: Positive
+})
+
 export const TroupeConfig = Schema.Struct({
   clusterId: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64)),
   secret: Schema.String.pipe(Schema.minLength(8)),
@@ -113,7 +122,8 @@ export const TroupeConfig = Schema.Struct({
   http: HttpConfig,
   client: ClientConfig,
   transfer: TransferConfig,
-  compute: ComputeConfig
+  compute: ComputeConfig,
+  kv: KvConfig
 }).pipe(
   Schema.filter((config) =>
     Duration.lessThanOrEqualTo(config.raft.electionTimeoutMin, config.raft.electionTimeoutMax) ||
