@@ -48,7 +48,7 @@ describe("kv state machine", () => {
 
   it("refuses writes past the size limit without changing anything", () => {
     const state = emptyKvState()
-    expect(applyCommand(state, put("big", "x".repeat(998)), limits)._tag).toBe("value")
+    expect(applyCommand(state, put("big", "x".repeat(997)), limits)._tag).toBe("value")
     expect(applyCommand(state, put("more", "y", "c1", 2), limits)).toMatchObject({ _tag: "refused" })
     expect(state.data.has("more")).toBe(false)
   })
