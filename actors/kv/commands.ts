@@ -4,22 +4,23 @@
  */
 import { Schema } from "effect"
 
-/** Who issued a write: the pair makes a retried write apply once (exactly-once). */
+/**
+ * Who issued a write: the pair makes a retried write apply once (exactly-once). Writes from plain
+ * HTTP clients carry none (they cannot retry safely anyway); troupe's client and SDK always do.
+ */
 const ClientId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64))
 const Seq = Schema.Int.pipe(Schema.positive())
+const Session = { client: Schema.optional(ClientId), seq: Schema.optional(Seq) }
 
-export const Put = Schema.TaggedStruct("put", {
-  key: Schema.String, value: Schema.String, client: ClientId, seq: Seq
-})
-export const Del = Schema.TaggedStruct("del", { key: Schema.String, client: ClientId, seq: Seq })
+export const Put = Schema.TaggedStruct("put", { key: Schema.String, value: Schema.String, ...Session })
+export const Del = Schema.TaggedStruct("del", { key: Schema.String, ...Session })
 export const Cas = Schema.TaggedStruct("cas", {
   key: Schema.String,
   /** null: succeed only if the key is absent. */
   expect: Schema.NullOr(Schema.String),
   /** null: delete on success. */
   value: Schema.NullOr(Schema.String),
-  client: ClientId,
-  seq: Seq
+  ...Session
 })
 export const KvCommand = Schema.Union(Put, Del, Cas)
 export type KvCommand = typeof KvCommand.Type

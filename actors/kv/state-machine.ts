@@ -69,6 +69,7 @@ const remember = (state: KvState, client: string, session: Session, limits: KvSt
 
 /** Applies one committed write, at most once per (client, seq). */
 export const applyCommand = (state: KvState, command: KvCommand, limits: KvStateLimits): KvResult => {
+  if (command.client === undefined || command.seq === undefined) return execute(state, command, limits)
   const session = state.sessions.get(command.client)
   if (session !== undefined && command.seq === session.seq) return session.result
   if (session !== undefined && command.seq < session.seq) {
