@@ -1,0 +1,21 @@
+/**
+ * troupe: the command line. Subcommands load their implementation lazily so that a quick
+ * command (a KV call, --help) starts fast.
+ */
+import { Command } from "@effect/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Effect } from "effect"
+import { adminCommand } from "./admin-command.js"
+import { exitWith } from "./exit.js"
+import { kvCommand } from "./kv-command.js"
+import { localCommand } from "./local-command.js"
+import { nodeCommand } from "./node-command.js"
+
+const troupe = Command.make("troupe").pipe(
+  Command.withDescription("a fault-tolerant service runtime: replicated KV, file transfer, compute actors"),
+  Command.withSubcommands([nodeCommand, localCommand, kvCommand, adminCommand])
+)
+
+const cli = Command.run(troupe, { name: "troupe", version: "0.1.0" })
+cli(process.argv).pipe(exitWith, Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true }))

@@ -1,0 +1,137 @@
+/**
+ * The acceptor role's HTTP face: KV (DESIGN.md item 2), /status, /metrics and the admin calls
+ * (GetLeader, Suspend). It runs on node:http (handed connections by the port mux), bounds the
+ * requests in flight (503 past the limit), and answers every error as `ERROR: reason` text.
+ */
+import * as http from "node:http"
+import { Duration, Effect, Exit, Runtime } from "effect"
+import type { TroupeConfig } from "../../config/schema.js"
+import type { KvRequest, KvResult } from "../../actors/kv/commands.js"
+import { failureStatus, type KvFailure } from "../node/kv-service.js"
+import type { Replica } from "../node/replica.js"
+import { route } from "./route.js"
+
+export interface AcceptorOptions {
+  readonly replica: Replica
+  readonly config: TroupeConfig
+  /** Extra fields for /status (transport stats, transfer sessions, ...). */
+  readonly extraStatus?: () => Effect.Effect<Record<string, unknown>>
+  /** Handles POST /rpc (the typed SDK), if the node serves it. */
+  readonly rpc?: (request: http.IncomingMessage, response: http.ServerResponse) => void
+}
+
+interface Answer {
+  readonly status: number
+  readonly body: string
+  readonly contentType?: string
+}
+
+const text = (status: number, body: string): Answer => ({ status, body })
+const json = (value: unknown): Answer => ({ status: 200, body: JSON.stringify(value, null, 2) + "\n", contentType: "application/json" })
+
+const send = (response: http.ServerResponse, answer: Answer, leader: string | null): void => {
+  const body = Buffer.from(answer.body, "utf8")
+  const headers: http.OutgoingHttpHeaders = {
+    "content-type": answer.contentType ?? "text/plain; charset=utf-8",
+    "content-length": body.length
+  }
+  if (leader !== null) headers["x-troupe-leader"] = leader
+  response.writeHead(answer.status, headers)
+  response.end(body)
+}
+
+const formatValue = (key: string, result: KvResult): Answer => {
+  switch (result._tag) {
+    case "value":
+      return text(200, `${key}=${result.value ?? "NIL"}`)
+    case "refused":
+      return text(409, `ERROR: ${result.reason}`)
+    default:
+      return text(500, "ERROR: unexpected answer from the state machine")
+  }
+}
+
+const failure = (error: KvFailure): Answer => text(failureStatus(error), `ERROR: ${error.message}`)
+
+/** Exactly-once identity of a write from troupe's own clients (absent for plain HTTP clients). */
+const sessionOf = (request: http.IncomingMessage): { client?: string; seq?: number } => {
+  const client = request.headers["x-troupe-client"]
+  const seq = Number(request.headers["x-troupe-seq"])
+  if (typeof client !== "string" || client.length === 0 || client.length > 64 || !Number.isSafeInteger(seq) || seq < 1) {
+    return {}
+  }
+  return { client, seq }
+}
+
+export const makeAcceptor = (options: AcceptorOptions) =>
+  Effect.gen(function*() {
+    const { config, replica } = options
+    const runtime = yield* Effect.runtime<never>()
+    const runExit = Runtime.runPromiseExit(runtime)
+    const limits = config.http
+    let inFlight = 0
+
+    const executeKv = (key: string, request: KvRequest) =>
+      replica.kv.execute(request).pipe(Effect.match({ onFailure: failure, onSuccess: (result) => formatValue(key, result) }))
+
+    const status = Effect.gen(function*() {
+      const raft = yield* replica.raft.status
+      const peers = yield* replica.detector.view
+      const extra = options.extraStatus === undefined ? {} : yield* options.extraStatus()
+      return json({ ...raft, id: replica.self, peers, inFlightRequests: inFlight, ...extra })
+    })
+
+    const answer = (request: http.IncomingMessage): Effect.Effect<Answer> => {
+      const target = route(request.method ?? "GET", request.url ?? "/", limits)
+      switch (target._tag) {
+        case "Get":
+          return executeKv(target.key, { _tag: "get", key: target.key })
+        case "Put":
+          return executeKv(target.key, { _tag: "put", key: target.key, value: target.value, ...sessionOf(request) })
+        case "Status":
+          return status
+        case "Metrics":
+          return Effect.succeed({ status: 200, body: replica.metrics.render(), contentType: "text/plain; version=0.0.4" })
+        case "GetLeader":
+          return Effect.map(replica.raft.status, (raft) => json({ leader: raft.leader, term: raft.term, id: replica.self }))
+        case "Suspend":
+          return Effect.as(replica.raft.suspend(Duration.seconds(target.seconds)), text(200, `suspended for ${target.seconds} s`))
+        case "Rpc":
+          return Effect.succeed(text(404, "ERROR: this node does not serve /rpc"))
+        case "Invalid":
+          return Effect.succeed(text(target.status, `ERROR: ${target.reason}`))
+      }
+    }
+
+    const handle = (request: http.IncomingMessage, response: http.ServerResponse): void => {
+      if (request.method === "POST" && request.url === "/rpc" && options.rpc !== undefined) return options.rpc(request, response)
+      const startedMs = performance.now()
+      if (inFlight >= limits.maxInflightRequests) {
+        replica.metrics.inc("troupe_http_rejected_total", "HTTP requests refused for overload")
+        return send(response, text(503, `ERROR: too many requests in flight (limit ${limits.maxInflightRequests})`), null)
+      }
+      inFlight++
+      request.resume() // a GET has no body worth reading; drain anything sent anyway
+      const timed = answer(request).pipe(
+        Effect.timeoutTo({
+          duration: limits.requestTimeout,
+          onTimeout: () => text(503, "ERROR: request timed out inside the cluster (outcome unknown)"),
+          onSuccess: (value) => value
+        })
+      )
+      void runExit(Effect.zip(timed, replica.raft.status)).then((exit) => {
+        inFlight--
+        const [result, raft] = Exit.isSuccess(exit) ? exit.value : [text(500, "ERROR: internal error"), undefined]
+        send(response, result, raft?.leader ?? null)
+        replica.metrics.inc("troupe_http_requests_total", "HTTP requests answered", { status: String(result.status) })
+        replica.metrics.observeMs("troupe_http_request_seconds", "HTTP request latency", performance.now() - startedMs)
+      })
+    }
+
+    return http.createServer({
+      requireHostHeader: false,
+      keepAlive: true,
+      maxHeaderSize: limits.maxRequestBytes,
+      requestTimeout: 0
+    }, handle)
+  })

@@ -1,0 +1,78 @@
+/**
+ * A live troupe node: one process per machine. It listens on its servers.txt address (TCP for
+ * clients and peers through the port mux, UDP on the same port number for file transfer), keeps
+ * its Raft log under the data folder, runs the replica's roles under supervision, and shuts
+ * down gracefully: stop accepting, hand leadership over, let requests in flight finish (bounded),
+ * flush storage. A role that escalates ends the node with a failure (non-zero exit).
+ */
+import * as path from "node:path"
+import { type Duration, Effect, Fiber, type Scope } from "effect"
+import type { TroupeConfig } from "../../config/schema.js"
+import type { ServerEntry } from "../config/servers.js"
+import { makeAcceptor } from "../http/acceptor.js"
+import { makePortMux, PortMux } from "../net/port-mux.js"
+import { makeTcpTransport } from "../net/tcp-transport.js"
+import { makeFileStorage } from "../storage/file-storage.js"
+import { makeRaftStore } from "../storage/wal.js"
+import { startReplica } from "./replica.js"
+
+export interface LiveNodeOptions {
+  readonly self: ServerEntry
+  readonly servers: ReadonlyArray<ServerEntry>
+  readonly dataDir: string
+  readonly config: TroupeConfig
+}
+
+/** Waits until this node is no longer leader, or the deadline passes. */
+const awaitLeadershipHandedOver = (replica: { raft: { status: Effect.Effect<{ role: string }> } }, within: Duration.Duration) =>
+  Effect.gen(function*() {
+    while ((yield* replica.raft.status).role === "leader") yield* Effect.sleep("10 millis")
+  }).pipe(Effect.timeout(within), Effect.ignore)
+
+export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unknown, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { config, self } = options
+    const mux = yield* makePortMux({
+      host: self.host,
+      port: self.port,
+      sniffTimeout: config.http.requestTimeout,
+      maxConnections: config.http.maxInflightRequests + 64,
+      maxRequestLineBytes: config.http.maxRequestBytes
+    })
+    const transport = yield* makeTcpTransport({
+      config,
+      self: { id: self.id, host: self.host },
+      peers: options.servers.map(({ host, id, port }) => ({ id, host, port }))
+    }).pipe(Effect.provideService(PortMux, mux))
+    const files = yield* makeFileStorage(path.join(options.dataDir, "raft"))
+    const store = yield* makeRaftStore(files.storage, config.storage)
+    const replica = yield* startReplica({
+      self: self.id,
+      members: options.servers.map((server) => server.id),
+      config,
+      transport,
+      store,
+      seed: Math.floor(Math.random() * 2 ** 31)
+    })
+    const server = yield* makeAcceptor({
+      replica,
+      config,
+      extraStatus: () => Effect.map(transport.stats, (stats) => ({ transport: stats }))
+    })
+    yield* mux.serveHttp(server)
+    // Finalizers run last-in first-out: this one runs first on shutdown.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo("shutting down: handing over leadership and draining requests")
+        if ((yield* replica.raft.status).role === "leader") {
+          yield* replica.raft.transferLeadership()
+          yield* awaitLeadershipHandedOver(replica, config.raft.electionTimeoutMax)
+        }
+        server.closeIdleConnections()
+        yield* Effect.sleep("20 millis")
+      }).pipe(Effect.timeout(config.runtime.shutdownGrace), Effect.ignore)
+    )
+    yield* Effect.logInfo(`troupe node ${self.id} listening (data in ${options.dataDir})`)
+    return yield* Fiber.join(replica.roles)
+  })
+

@@ -1,0 +1,72 @@
+/**
+ * A replica: everything of a node that is not I/O at its edges. Raft role, KV state machine,
+ * KV service, failure detector and dispatcher, wired to a Transport and a RaftStore. The live
+ * node adds sockets, HTTP and files around it; the simulation runs many of these in one process
+ * on the simulated network and memory disks. Its roles run supervised in the replica's scope.
+ */
+import { Effect, Fiber, type Scope } from "effect"
+import type { TroupeConfig } from "../../config/schema.js"
+import type { NodeId } from "../config/servers.js"
+import type { TransportShape } from "../net/Transport.js"
+import { makeDispatcher } from "../roles/dispatcher.js"
+import { type FailureDetectorShape, makeFailureDetector } from "../roles/failure-detector.js"
+import { makeRaftRole, type RaftRoleShape } from "../roles/raft-role.js"
+import { restartPolicyFrom, type RoleEscalated, supervise } from "../runtime/supervisor.js"
+import type { RaftStoreShape } from "../storage/wal.js"
+import { type KvMachine, makeKvMachine } from "./kv-machine.js"
+import { type KvServiceShape, makeKvService } from "./kv-service.js"
+import { Metrics } from "./metrics.js"
+
+export interface Replica {
+  readonly self: NodeId
+  readonly raft: RaftRoleShape
+  readonly kv: KvServiceShape
+  readonly machine: KvMachine
+  readonly detector: FailureDetectorShape
+  readonly metrics: Metrics
+  /** Completes (with the escalation) only if a role gives up; interrupt the scope to stop. */
+  readonly roles: Fiber.Fiber<never, RoleEscalated>
+}
+
+export interface ReplicaOptions {
+  readonly self: NodeId
+  readonly members: ReadonlyArray<NodeId>
+  readonly config: TroupeConfig
+  readonly transport: TransportShape
+  readonly store: RaftStoreShape
+  readonly seed: number
+  readonly metrics?: Metrics
+}
+
+export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { config, transport } = options
+    const metrics = options.metrics ?? new Metrics()
+    const peers = options.members.filter((member) => member !== options.self)
+    const machine = makeKvMachine(config.kv)
+    const raft = yield* makeRaftRole({
+      self: options.self, peers, config, store: options.store, transport, machine, metrics, seed: options.seed
+    })
+    const kv = makeKvService({
+      raft, machine, transport,
+      forwardTimeout: config.http.forwardTimeout,
+      maxPendingForwards: config.http.maxInflightRequests
+    })
+    const detector = makeFailureDetector({
+      peers, transport,
+      heartbeatEvery: config.failureDetector.heartbeatEvery,
+      suspectAfter: config.failureDetector.suspectAfter
+    })
+    const dispatcher = yield* makeDispatcher({
+      transport, raft, kv, detector, metrics, maxConcurrentForwards: config.http.maxInflightRequests
+    })
+    const policy = restartPolicyFrom(config.runtime)
+    const roles = yield* Effect.forkScoped(
+      Effect.raceAll([
+        supervise("raft", raft.run, policy),
+        supervise("dispatcher", dispatcher.run, policy),
+        supervise("failure-detector", detector.run, policy)
+      ])
+    )
+    return { self: options.self, raft, kv, machine, detector, metrics, roles }
+  })

@@ -1,0 +1,273 @@
+/**
+ * The Raft role: the Effect shell around the pure core (src/raft). One fiber owns the core's
+ * state. It drains its mailbox in batches, steps the core once per input (all proposals of a
+ * batch as one Propose), then, in this order: persists every output with one fsync (group
+ * commit), sends the messages, applies committed entries to the state machine and answers the
+ * proposals and reads that were waiting for them. Nothing leaves the node before it is durable.
+ */
+import { Clock, Deferred, Duration, Effect, Option, Queue, Ref, Schedule } from "effect"
+import type { TroupeConfig } from "../../config/schema.js"
+import type { NodeId } from "../config/servers.js"
+import type { Metrics } from "../node/metrics.js"
+import type { TransportShape } from "../net/Transport.js"
+import {
+  coreConfigFrom, initialState, type RaftInitError, type RaftInput, type RaftMessage, type RaftOutput, type RaftState, type RaftStatus,
+  statusOf, step
+} from "../raft/index.js"
+import type { StorageError } from "../storage/Storage.js"
+import type { RaftStoreShape, WalError } from "../storage/wal.js"
+import { emptyBatch, isEmptyBatch, mergePersist, type PersistBatch } from "./persist-batch.js"
+import { NotLeader, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
+import type { ReplicatedStateMachine } from "./state-machine.js"
+
+type RaftEvent =
+  | { readonly _tag: "Tick" }
+  | { readonly _tag: "Receive"; readonly from: NodeId; readonly message: RaftMessage }
+  | { readonly _tag: "Propose"; readonly data: string; readonly done: Deferred.Deferred<unknown, RaftUnavailable> }
+  | { readonly _tag: "Read"; readonly done: Deferred.Deferred<void, RaftUnavailable> }
+  | { readonly _tag: "Transfer"; readonly to: NodeId | undefined }
+
+export type { RaftStatus }
+
+export interface RaftRoleShape {
+  readonly propose: (data: string) => Effect.Effect<unknown, RaftUnavailable>
+  /** Resolves once this node may serve a linearizable read from its state machine. */
+  readonly linearizableRead: Effect.Effect<void, RaftUnavailable>
+  readonly receive: (from: NodeId, message: RaftMessage) => Effect.Effect<void>
+  readonly transferLeadership: (to?: NodeId) => Effect.Effect<void>
+  readonly suspend: (duration: Duration.Duration) => Effect.Effect<void>
+  readonly status: Effect.Effect<RaftStatus>
+  /** The loop and its ticker: run under supervision for the node's lifetime. */
+  readonly run: Effect.Effect<never, StorageError | WalError | RaftInitError>
+}
+
+export interface RaftRoleOptions {
+  readonly self: NodeId
+  readonly peers: ReadonlyArray<NodeId>
+  readonly config: TroupeConfig
+  readonly store: RaftStoreShape
+  readonly transport: TransportShape
+  readonly machine: ReplicatedStateMachine
+  readonly metrics: Metrics
+  /** Seeds the core's randomized election timeouts (a sim passes its own). */
+  readonly seed: number
+}
+
+const MAX_BATCH = 4096
+
+export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleShape> =>
+  Effect.gen(function*() {
+    const { config, machine, metrics, store, transport } = options
+    let state: RaftState
+    let lastSnapshotIndex = 0
+    const mailbox = yield* Queue.dropping<RaftEvent>(config.runtime.mailboxCapacity)
+    const statusRef = yield* Ref.make<RaftStatus | undefined>(undefined)
+    let suspendedUntilMs = 0
+    const pendingProposals = new Map<number, { term: number; done: Deferred.Deferred<unknown, RaftUnavailable> }>()
+    const readWaiters = new Map<number, Deferred.Deferred<void, RaftUnavailable>>()
+    const parkedReads: Array<{ index: number; done: Deferred.Deferred<void, RaftUnavailable> }> = []
+    let nextReadId = 1
+
+    /**
+     * (Re)builds the core from durable storage: at start and after the loop crashed (say, a
+     * failed fsync), when memory may disagree with the disk. Waiters of the lost state fail.
+     */
+    const boot = Effect.gen(function*() {
+      const persisted = yield* store.load
+      machine.reset()
+      if (Option.isSome(persisted.snapshot)) machine.restore(persisted.snapshot.value.data)
+      lastSnapshotIndex = Option.match(persisted.snapshot, { onNone: () => 0, onSome: (snapshot) => snapshot.index })
+      state = yield* initialState({
+        self: options.self,
+        peers: options.peers,
+        config: coreConfigFrom(config.raft),
+        seed: options.seed,
+        persisted: {
+          hardState: persisted.hardState,
+          snapshot: Option.getOrUndefined(persisted.snapshot),
+          entries: persisted.entries
+        }
+      })
+      const lost = new NotLeader({ leader: null })
+      for (const pending of pendingProposals.values()) yield* Deferred.fail(pending.done, lost)
+      for (const done of readWaiters.values()) yield* Deferred.fail(done, lost)
+      for (const parked of parkedReads) yield* Deferred.fail(parked.done, lost)
+      pendingProposals.clear()
+      readWaiters.clear()
+      parkedReads.length = 0
+      yield* Ref.set(statusRef, statusOf(state))
+    })
+
+    const offer = (event: RaftEvent) => Queue.offer(mailbox, event)
+
+    const isSuspended = Effect.map(Clock.currentTimeMillis, (now) => now < suspendedUntilMs)
+
+    const enqueueWithReply = <A>(make: (done: Deferred.Deferred<A, RaftUnavailable>) => RaftEvent) =>
+      Effect.gen(function*() {
+        if (yield* isSuspended) return yield* new Suspended({ untilMs: suspendedUntilMs })
+        const done = yield* Deferred.make<A, RaftUnavailable>()
+        if (!(yield* offer(make(done)))) return yield* new RaftBusy({ reason: "raft mailbox is full" })
+        return yield* Deferred.await(done)
+      })
+
+    /** Steps one input and folds its output into the batch being built. */
+    const stepInto = (input: RaftInput, outputs: Array<RaftOutput>): RaftOutput => {
+      const result = step(state, input)
+      state = result.state
+      outputs.push(result.output)
+      return result.output
+    }
+
+    const applyOutput = (output: RaftOutput) => Effect.gen(function*() {
+      if (output.applySnapshot !== undefined) {
+        machine.restore(output.applySnapshot.data)
+        lastSnapshotIndex = output.applySnapshot.index
+      }
+      for (const entry of output.apply) {
+        const result = entry.kind === "command" ? machine.apply(entry.data, entry.index) : undefined
+        const pending = pendingProposals.get(entry.index)
+        if (pending === undefined) continue
+        pendingProposals.delete(entry.index)
+        if (pending.term === entry.term) yield* Deferred.succeed(pending.done, result)
+        else yield* Deferred.fail(pending.done, new ProposalLost({ index: entry.index }))
+      }
+      for (const ready of output.readsReady) {
+        const done = readWaiters.get(ready.requestId)
+        if (done === undefined) continue
+        readWaiters.delete(ready.requestId)
+        parkedReads.push({ index: ready.index, done })
+      }
+      for (const failed of output.readsFailed) {
+        const done = readWaiters.get(failed.requestId)
+        readWaiters.delete(failed.requestId)
+        if (done !== undefined) yield* Deferred.fail(done, new NotLeader({ leader: failed.leader }))
+      }
+      if (output.softState?.role === "leader") metrics.inc("troupe_elections_won_total", "Elections this node won")
+      if (output.softState !== undefined) {
+        metrics.inc("troupe_role_changes_total", "Role, term or leader changes seen")
+      }
+    })
+
+    const releaseReads = Effect.gen(function*() {
+      const applied = state.appliedIndex
+      for (let i = parkedReads.length - 1; i >= 0; i--) {
+        const parked = parkedReads[i]!
+        if (parked.index > applied) continue
+        parkedReads.splice(i, 1)
+        yield* Deferred.succeed(parked.done, undefined)
+      }
+    })
+
+    const answerProposals = (
+      events: ReadonlyArray<Extract<RaftEvent, { _tag: "Propose" }>>,
+      outputs: Array<RaftOutput>
+    ) => Effect.gen(function*() {
+      if (events.length === 0) return
+      const output = stepInto({ _tag: "Propose", data: events.map((event) => event.data) }, outputs)
+      if (output.proposed !== undefined) {
+        const { firstIndex, term } = output.proposed
+        events.forEach((event, i) => pendingProposals.set(firstIndex + i, { term, done: event.done }))
+        return
+      }
+      const rejected = output.proposalRejected
+      const error = rejected === undefined || rejected.reason === "not-leader"
+        ? new NotLeader({ leader: rejected?.leader ?? state.leader })
+        : new RaftBusy({ reason: rejected.reason })
+      for (const event of events) yield* Deferred.fail(event.done, error)
+    })
+
+    const persistBatch = (batch: PersistBatch) =>
+      isEmptyBatch(batch)
+        ? Effect.void
+        : store.persist({
+          ...(batch.hardState === undefined ? {} : { hardState: batch.hardState }),
+          ...(batch.truncateFrom === undefined ? {} : { truncateFrom: batch.truncateFrom }),
+          entries: batch.entries
+        }).pipe(Effect.tap(() => metrics.inc("troupe_fsync_batches_total", "Durable writes (one fsync each)")))
+
+    /** Persist everything, then send, then apply: the order Raft's safety depends on. */
+    const flush = (outputs: ReadonlyArray<RaftOutput>) => Effect.gen(function*() {
+      let batch = emptyBatch()
+      for (const output of outputs) {
+        if (output.persist.snapshot !== undefined) {
+          yield* persistBatch(batch)
+          batch = emptyBatch()
+          yield* store.persist({ ...output.persist, snapshot: output.persist.snapshot })
+        } else {
+          mergePersist(batch, output.persist)
+        }
+      }
+      yield* persistBatch(batch)
+      for (const output of outputs) {
+        for (const { message, to } of output.messages) yield* transport.send(to, message)
+      }
+      for (const output of outputs) yield* applyOutput(output)
+      yield* releaseReads
+    })
+
+    const maybeCompact = (outputs: Array<RaftOutput>) => Effect.gen(function*() {
+      if (state.appliedIndex - lastSnapshotIndex < config.raft.snapshotThresholdEntries) return
+      const index = state.appliedIndex
+      const output = stepInto({ _tag: "Compact", index, data: machine.snapshot() }, outputs)
+      if (output.compactRejected === undefined) lastSnapshotIndex = index
+      else yield* Effect.logWarning(`snapshot at ${index} refused: ${output.compactRejected}`)
+    })
+
+    const handleBatch = (events: ReadonlyArray<RaftEvent>) => Effect.gen(function*() {
+      const outputs: Array<RaftOutput> = []
+      const proposals: Array<Extract<RaftEvent, { _tag: "Propose" }>> = []
+      const suspended = yield* isSuspended
+      for (const event of events) {
+        if (suspended && (event._tag === "Tick" || event._tag === "Receive")) continue
+        switch (event._tag) {
+          case "Tick":
+            stepInto({ _tag: "Tick" }, outputs)
+            break
+          case "Receive":
+            stepInto({ _tag: "Receive", from: event.from, message: event.message }, outputs)
+            break
+          case "Propose":
+            proposals.push(event)
+            break
+          case "Read": {
+            const requestId = nextReadId++
+            readWaiters.set(requestId, event.done)
+            stepInto({ _tag: "ReadIndex", requestId }, outputs)
+            break
+          }
+          case "Transfer":
+            stepInto(event.to === undefined ? { _tag: "TransferLeadership" } : { _tag: "TransferLeadership", to: event.to }, outputs)
+            break
+        }
+      }
+      yield* answerProposals(proposals, outputs)
+      yield* flush(outputs)
+      const compactOutputs: Array<RaftOutput> = []
+      yield* maybeCompact(compactOutputs)
+      yield* flush(compactOutputs)
+      yield* Ref.set(statusRef, statusOf(state))
+    })
+
+    const loop = Queue.takeBetween(mailbox, 1, MAX_BATCH).pipe(
+      Effect.flatMap((events) => handleBatch([...events])),
+      Effect.forever
+    )
+    const ticker = offer({ _tag: "Tick" }).pipe(Effect.repeat(Schedule.spaced(config.raft.tick)))
+    const run = Effect.zipRight(boot, Effect.raceFirst(loop, Effect.zipRight(ticker, Effect.never)))
+
+    return {
+      propose: (data) => enqueueWithReply<unknown>((done) => ({ _tag: "Propose", data, done })),
+      linearizableRead: enqueueWithReply<void>((done) => ({ _tag: "Read", done })),
+      receive: (from, message) => Effect.asVoid(offer({ _tag: "Receive", from, message })),
+      transferLeadership: (to) => Effect.asVoid(offer({ _tag: "Transfer", to })),
+      suspend: (duration) =>
+        Effect.map(Clock.currentTimeMillis, (now) => { suspendedUntilMs = now + Duration.toMillis(duration) }),
+      status: Effect.map(Ref.get(statusRef), (status) => status ?? bootingStatus(options.self)),
+      run
+    }
+  })
+
+const bootingStatus = (self: NodeId): RaftStatus => ({
+  id: self, role: "follower", term: 0, leader: null, commitIndex: 0, appliedIndex: 0, lastLogIndex: 0,
+  snapshotIndex: 0, droppedMessages: 0
+})
