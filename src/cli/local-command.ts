@@ -23,13 +23,32 @@ const COLORS = [36, 33, 35, 32, 34, 31, 96, 93]
 const spawnNode = (index: number, serversFile: string, dataDir: string, configFile: string | undefined) => {
   const args = [process.argv[1]!, "node", "--servers", serversFile, "--self", String(index), "--data", `${dataDir}/${index}`]
   if (configFile !== undefined) args.push("--config", configFile)
-  const child = childProcess.spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
+  // Own process group: a terminal's Ctrl+C reaches only this launcher, which then stops each
+  // node once (a second signal would cut a node's graceful shutdown short).
+  const child = childProcess.spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: true })
+  child.once("exit", (code, signal) => process.stdout.write(`${tag} exited (${signal ?? `code ${code}`})\n`))
   const tag = process.stdout.isTTY ? `\x1b[${COLORS[(index - 1) % COLORS.length]}m[n${index}]\x1b[0m` : `[n${index}]`
   for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on("line", (line) => process.stdout.write(`${tag} ${line}\n`))
   }
   return child
 }
+
+const exited = (child: childProcess.ChildProcess) =>
+  Effect.async<void>((resume) => {
+    if (child.exitCode !== null || child.signalCode !== null) resume(Effect.void)
+    else child.once("exit", () => resume(Effect.void))
+  })
+
+/** SIGTERM every node (graceful: leadership hand-over, drain), SIGKILL what is left after 8 s. */
+const stopAll = (children: ReadonlyArray<childProcess.ChildProcess>) =>
+  Effect.gen(function*() {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
+    yield* Effect.forEach(children, exited, { concurrency: "unbounded", discard: true }).pipe(
+      Effect.timeout("8 seconds"),
+      Effect.catchAll(() => Effect.sync(() => children.forEach((child) => child.kill("SIGKILL"))))
+    )
+  })
 
 export const localCommand = Command.make(
   "local",
@@ -45,7 +64,10 @@ export const localCommand = Command.make(
         onRight: Effect.succeed
       })
       const configFile = args.config._tag === "Some" ? args.config.value : undefined
-      const children = servers.map((_, i) => spawnNode(i + 1, args.servers, args.data, configFile))
+      const children = yield* Effect.acquireRelease(
+        Effect.sync(() => servers.map((_, i) => spawnNode(i + 1, args.servers, args.data, configFile))),
+        stopAll
+      )
       const addresses = servers.map((server) => server.id).join(",")
       yield* Console.log([
         `troupe: starting ${servers.length} nodes (${addresses}); data in ./${args.data}/<N>. Ctrl+C stops them.`,
@@ -53,24 +75,6 @@ export const localCommand = Command.make(
         `        npx troupe-client -h ${addresses} -k greeting`,
         `        curl http://${servers[0]!.id}/status`
       ].join("\n"))
-      yield* Effect.async<void>((resume) => {
-        let alive = children.length
-        const stopAll = (signal: NodeJS.Signals) => {
-          for (const child of children) if (child.exitCode === null) child.kill(signal)
-        }
-        let stopping = false
-        const onSignal = () => {
-          if (stopping) return stopAll("SIGKILL")
-          stopping = true
-          stopAll("SIGTERM")
-          setTimeout(() => stopAll("SIGKILL"), 8000).unref()
-        }
-        process.on("SIGINT", onSignal)
-        process.on("SIGTERM", onSignal)
-        children.forEach((child, i) => child.on("exit", (code, signal) => {
-          process.stdout.write(`[n${i + 1}] exited (${signal ?? `code ${code}`})\n`)
-          if (--alive === 0) resume(Effect.void)
-        }))
-      })
-    })
+      yield* Effect.forEach(children, exited, { concurrency: "unbounded", discard: true })
+    }).pipe(Effect.scoped)
 ).pipe(Command.withDescription("run a local cluster: one node per line of the servers file (npm start)"))

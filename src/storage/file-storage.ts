@@ -1,0 +1,233 @@
+/**
+ * Live `Storage`: flat files in one folder, durable through fsync. Appends go through a bounded
+ * cache of O_APPEND handles so the WAL's append+sync loop never reopens files; the first sync
+ * after a file is created also syncs the folder, so the new name itself survives a crash.
+ * All I/O is asynchronous (libuv threads): an fsync never blocks the event loop that runs
+ * heartbeats.
+ */
+import * as fs from "node:fs"
+import * as fsp from "node:fs/promises"
+import * as path from "node:path"
+import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { FdCache } from "./fd-cache.js"
+import { invalidNameReason, invalidPrefixReason } from "./names.js"
+import { Storage, StorageError, type StorageShape } from "./Storage.js"
+
+export interface FileStorageOptions {
+  /** Upper bound on file handles kept open for appends (default 16). */
+  readonly maxOpenFiles?: number
+}
+
+export interface FileStorageStats {
+  /** fsync/fdatasync calls on files (sync, truncate, writeAtomic). */
+  readonly fileSyncs: number
+  /** fsync calls on the folder (new names, renames, removals). */
+  readonly folderSyncs: number
+  readonly bytesAppended: number
+  readonly bytesWrittenAtomically: number
+  readonly filesOpened: number
+  readonly openFiles: number
+}
+
+/** Counters of a live file storage, for /metrics and tests. */
+export class FileStorageMetrics extends Context.Tag("troupe/FileStorageMetrics")<
+  FileStorageMetrics,
+  { readonly stats: Effect.Effect<FileStorageStats> }
+>() {}
+
+const DEFAULT_MAX_OPEN_FILES = 16
+const TEMP_FILE = /^\..*\.tmp$/
+const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL } = fs.constants
+
+const errorCode = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : undefined
+
+class FileStore {
+  readonly counters = { fileSyncs: 0, folderSyncs: 0, bytesAppended: 0, bytesWrittenAtomically: 0, filesOpened: 0 }
+  /** Files created since the folder was last synced: their names are not durable yet. */
+  private readonly unsyncedNames = new Set<string>()
+  private tempCounter = 0
+  readonly handles: FdCache
+
+  constructor(readonly folder: string, maxOpenFiles: number) {
+    this.handles = new FdCache(maxOpenFiles, (name, create) => this.openForAppend(name, create))
+  }
+
+  private pathOf(name: string): string {
+    return path.join(this.folder, name)
+  }
+
+  private async openForAppend(name: string, create: boolean): Promise<fsp.FileHandle> {
+    const file = this.pathOf(name)
+    this.counters.filesOpened++
+    try {
+      return await fsp.open(file, O_WRONLY | O_APPEND)
+    } catch (error) {
+      if (!create || errorCode(error) !== "ENOENT") throw error
+    }
+    try {
+      const handle = await fsp.open(file, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, 0o644)
+      this.unsyncedNames.add(name)
+      return handle
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST") throw error
+      return fsp.open(file, O_WRONLY | O_APPEND)
+    }
+  }
+
+  async syncFolder(): Promise<void> {
+    const handle = await fsp.open(this.folder, "r")
+    try {
+      await handle.sync()
+      this.counters.folderSyncs++
+    } finally {
+      await handle.close()
+    }
+  }
+
+  async read(name: string): Promise<Option.Option<Uint8Array>> {
+    try {
+      const bytes = await fsp.readFile(this.pathOf(name))
+      return Option.some(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return Option.none()
+      throw error
+    }
+  }
+
+  async writeAtomic(name: string, bytes: Uint8Array): Promise<void> {
+    const temp = this.pathOf(`.${name}.${++this.tempCounter}.tmp`)
+    const handle = await fsp.open(temp, "w", 0o644)
+    try {
+      await writeFully(handle, bytes)
+      await handle.sync()
+      this.counters.fileSyncs++
+    } finally {
+      await handle.close()
+    }
+    await this.handles.evict(name)
+    await fsp.rename(temp, this.pathOf(name))
+    await this.syncFolder()
+    this.unsyncedNames.delete(name)
+    this.counters.bytesWrittenAtomically += bytes.byteLength
+  }
+
+  async append(name: string, bytes: Uint8Array): Promise<void> {
+    await this.handles.use(name, true, (handle) => writeFully(handle, bytes))
+    this.counters.bytesAppended += bytes.byteLength
+  }
+
+  async sync(name: string): Promise<void> {
+    await this.handles.use(name, false, (handle) => handle.datasync())
+    this.counters.fileSyncs++
+    if (this.unsyncedNames.has(name)) {
+      await this.syncFolder()
+      this.unsyncedNames.delete(name)
+    }
+  }
+
+  async truncate(name: string, size: number): Promise<void> {
+    await this.handles.use(name, false, async (handle) => {
+      const { size: current } = await handle.stat()
+      if (size < current) await handle.truncate(size)
+      await handle.sync()
+    })
+    this.counters.fileSyncs++
+    if (this.unsyncedNames.has(name)) {
+      await this.syncFolder()
+      this.unsyncedNames.delete(name)
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.handles.evict(name)
+    try {
+      await fsp.unlink(this.pathOf(name))
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return
+      throw error
+    }
+    this.unsyncedNames.delete(name)
+    await this.syncFolder()
+  }
+
+  async list(prefix: string): Promise<ReadonlyArray<string>> {
+    const names = await fsp.readdir(this.folder)
+    return names.filter((name) => name.startsWith(prefix) && !name.startsWith(".")).sort()
+  }
+
+  /** Temp files of a `writeAtomic` cut short by a crash; the rename never happened, so they are garbage. */
+  async removeStaleTempFiles(): Promise<void> {
+    const names = await fsp.readdir(this.folder)
+    await Promise.all(names.filter((name) => TEMP_FILE.test(name)).map((name) => fsp.unlink(this.pathOf(name))))
+  }
+}
+
+/** Loops because a write may be partial; each pass makes progress, so it ends within bytes.length passes. */
+const writeFully = async (handle: fsp.FileHandle, bytes: Uint8Array): Promise<void> => {
+  let offset = 0
+  while (offset < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset, null)
+    if (bytesWritten <= 0) throw new Error(`write made no progress at byte ${offset}`)
+    offset += bytesWritten
+  }
+}
+
+const attempt = <A>(operation: string, name: string, run: () => Promise<A>): Effect.Effect<A, StorageError> => {
+  const invalid = operation === "list" ? invalidPrefixReason(name) : invalidNameReason(name)
+  if (invalid !== undefined) return Effect.fail(new StorageError({ operation, name, cause: invalid }))
+  return Effect.tryPromise({ try: run, catch: (cause) => new StorageError({ operation, name, cause }) })
+}
+
+const shapeOf = (store: FileStore): StorageShape => ({
+  read: (name) => attempt("read", name, () => store.read(name)),
+  writeAtomic: (name, bytes) => attempt("writeAtomic", name, () => store.writeAtomic(name, bytes)),
+  append: (name, bytes) => attempt("append", name, () => store.append(name, bytes)),
+  sync: (name) => attempt("sync", name, () => store.sync(name)),
+  truncate: (name, size) =>
+    Number.isInteger(size) && size >= 0
+      ? attempt("truncate", name, () => store.truncate(name, size))
+      : Effect.fail(new StorageError({ operation: "truncate", name, cause: `size must be a non-negative integer, got ${size}` })),
+  remove: (name) => attempt("remove", name, () => store.remove(name)),
+  list: (prefix) => attempt("list", prefix, () => store.list(prefix))
+})
+
+export interface FileStorage {
+  readonly storage: StorageShape
+  readonly stats: Effect.Effect<FileStorageStats>
+}
+
+/** Opens (creating if missing) `folder` as storage; open handles are closed when the scope ends. */
+export const makeFileStorage = (
+  folder: string,
+  options: FileStorageOptions = {}
+): Effect.Effect<FileStorage, StorageError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const maxOpenFiles = options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES
+    if (!Number.isInteger(maxOpenFiles) || maxOpenFiles < 1) {
+      return yield* new StorageError({ operation: "open", name: folder, cause: `maxOpenFiles must be a positive integer` })
+    }
+    const store = yield* Effect.tryPromise({
+      try: async () => {
+        await fsp.mkdir(folder, { recursive: true })
+        const opened = new FileStore(path.resolve(folder), maxOpenFiles)
+        await opened.removeStaleTempFiles()
+        return opened
+      },
+      catch: (cause) => new StorageError({ operation: "open", name: folder, cause })
+    })
+    yield* Effect.addFinalizer(() => Effect.promise(() => store.handles.closeAll()))
+    const stats = Effect.sync(() => ({ ...store.counters, openFiles: store.handles.openCount }))
+    return { storage: shapeOf(store), stats }
+  })
+
+/** `Storage` (and its counters) over files in `folder`. */
+export const fileStorageLayer = (
+  folder: string,
+  options: FileStorageOptions = {}
+): Layer.Layer<Storage | FileStorageMetrics, StorageError> =>
+  Layer.scopedContext(
+    Effect.map(makeFileStorage(folder, options), ({ stats, storage }) =>
+      Context.make(Storage, storage).pipe(Context.add(FileStorageMetrics, { stats }))
+    )
+  )

@@ -1,0 +1,254 @@
+/**
+ * The Raft log store: a write-ahead log of append-only segments plus a snapshot file, on any
+ * `Storage`. `persist` writes a whole batch (hard state, truncation, entries, snapshot) and makes
+ * it durable with one sync, so the Raft shell group-commits many proposals per fsync. `load`
+ * replays the segments and cuts away a torn or corrupt tail.
+ *
+ * Invariants that keep replay correct after compaction deletes old segments:
+ * - every segment starts with the hard state current when it was opened;
+ * - only a prefix of segments whose entries are all covered by the snapshot is deleted;
+ * - the snapshot file is written before the records of its batch, and `load` applies Raft's
+ *   snapshot rule again, so a crash between the two leaves a consistent log.
+ */
+import { Context, Effect, Either, Layer, Option } from "effect"
+import type { TroupeConfig } from "../../config/schema.js"
+import type { Entry } from "../raft/messages.js"
+import { Storage, type StorageError, type StorageShape } from "./Storage.js"
+import { DenseLog, logSurvivesSnapshot, type SnapshotPoint } from "./wal-log.js"
+import { applyToTerms, type PersistBatch, type PlannedRecord, planBatch } from "./wal-plan.js"
+import {
+  decodeSnapshotFile,
+  encodeSnapshot,
+  FRAME_HEADER_BYTES,
+  frameBytes,
+  framePayloads,
+  type HardState,
+  hardStatePayload,
+  type SnapshotData,
+  truncatePayload,
+  WalError
+} from "./wal-record.js"
+import { parseSegmentName, Replayer, SEGMENT_PREFIX, type SegmentInfo, segmentName } from "./wal-replay.js"
+
+export { type PersistBatch } from "./wal-plan.js"
+export { type HardState, type SnapshotData, WalError } from "./wal-record.js"
+
+export const SNAPSHOT_FILE = "snapshot"
+
+export interface LoadedLog {
+  readonly hardState: HardState
+  readonly snapshot: Option.Option<SnapshotData>
+  /** Entries after the snapshot, contiguous. */
+  readonly entries: ReadonlyArray<Entry>
+}
+
+export interface RaftStoreStats {
+  readonly fsyncs: number
+  readonly bytesWritten: number
+  readonly records: number
+  readonly persists: number
+  readonly segments: number
+  readonly segmentsDeleted: number
+  readonly snapshotsWritten: number
+  readonly tailsRepaired: number
+}
+
+export interface RaftStoreShape {
+  /** Replays the log (repairing a bad tail); must run before `persist`. */
+  readonly load: Effect.Effect<LoadedLog, StorageError | WalError>
+  readonly persist: (batch: PersistBatch) => Effect.Effect<void, StorageError | WalError>
+  readonly stats: Effect.Effect<RaftStoreStats>
+}
+
+export type RaftStoreConfig = Pick<TroupeConfig["storage"], "walSegmentBytes">
+
+export class RaftStore extends Context.Tag("troupe/RaftStore")<RaftStore, RaftStoreShape>() {
+  /** The store on whichever `Storage` is provided (files in production, a `MemoryDisk` in sims). */
+  static layer = (config: RaftStoreConfig): Layer.Layer<RaftStore, never, Storage> =>
+    Layer.effect(RaftStore, Effect.flatMap(Storage, (storage) => makeRaftStore(storage, config)))
+}
+
+interface ActiveSegment {
+  readonly info: SegmentInfo
+  /** Records after the opening hard state: an empty segment is never rolled. */
+  records: number
+}
+
+/** What the store knows about the log on disk, valid after a successful `load`. */
+interface Writer {
+  hardState: HardState
+  snapshot: SnapshotPoint | undefined
+  readonly terms: DenseLog<number>
+  readonly segments: Array<SegmentInfo>
+  active: ActiveSegment | undefined
+}
+
+class WalStore {
+  private readonly maxPayloadBytes: number
+  private readonly counters = { fsyncs: 0, bytesWritten: 0, records: 0, persists: 0, segmentsDeleted: 0, snapshotsWritten: 0, tailsRepaired: 0 }
+  /** Undefined before `load` and after a failed write (memory and disk may disagree then). */
+  private writer: Writer | undefined
+
+  constructor(
+    private readonly storage: StorageShape,
+    private readonly segmentBytes: number
+  ) {
+    this.maxPayloadBytes = Math.max(1, segmentBytes - FRAME_HEADER_BYTES)
+  }
+
+  readonly stats = Effect.sync((): RaftStoreStats => ({ ...this.counters, segments: this.writer?.segments.length ?? 0 }))
+
+  readonly load: Effect.Effect<LoadedLog, StorageError | WalError> = Effect.gen(this, function* () {
+    this.writer = undefined
+    const snapshot = yield* this.readSnapshot()
+    const replayer = yield* this.replaySegments
+    const log = replayer.log
+    let clearsLog = false
+    if (Option.isSome(snapshot)) {
+      clearsLog = !logSurvivesSnapshot(log, (entry) => entry.term, snapshot.value)
+      if (clearsLog) log.truncateFrom(0)
+      else log.dropThrough(snapshot.value.index)
+    }
+    const entries = log.toArray()
+    const terms = new DenseLog<number>()
+    if (entries[0] !== undefined) terms.append(entries[0].index, entries.map((entry) => entry.term))
+    const w: Writer = {
+      hardState: replayer.hardState,
+      snapshot: Option.getOrUndefined(snapshot),
+      terms,
+      segments: replayer.segments,
+      active: undefined
+    }
+    // The snapshot was written but its batch's records were not: make the reset durable,
+    // or entries appended later would replay on top of the stale log.
+    if (clearsLog) yield* this.writeRecords(w, [{ payload: truncatePayload(0), maxIndex: -1 }])
+    this.writer = w
+    return { hardState: replayer.hardState, snapshot, entries }
+  })
+
+  persist(batch: PersistBatch): Effect.Effect<void, StorageError | WalError> {
+    return Effect.gen(this, function* () {
+      const w = this.writer
+      if (w === undefined) return yield* new WalError({ reason: "the log is not loaded (call load first, or again after a failed write)" })
+      const plan = planBatch(w.terms, w.snapshot, batch, this.maxPayloadBytes)
+      if (Either.isLeft(plan)) return yield* plan.left
+      this.writer = undefined
+      if (batch.snapshot !== undefined) {
+        yield* this.storage.writeAtomic(SNAPSHOT_FILE, encodeSnapshot(batch.snapshot))
+        this.counters.snapshotsWritten++
+        w.snapshot = { index: batch.snapshot.index, term: batch.snapshot.term }
+      }
+      applyToTerms(w.terms, batch, plan.right.clearsLog)
+      if (batch.hardState !== undefined) w.hardState = batch.hardState
+      yield* this.writeRecords(w, plan.right.records)
+      if (w.snapshot !== undefined) yield* this.compact(w, w.snapshot.index)
+      this.counters.persists++
+      this.writer = w
+    })
+  }
+
+  private readSnapshot(): Effect.Effect<Option.Option<SnapshotData>, StorageError | WalError> {
+    return Effect.flatMap(this.storage.read(SNAPSHOT_FILE), (bytes) => {
+      if (Option.isNone(bytes)) return Effect.succeed(Option.none<SnapshotData>())
+      const decoded = decodeSnapshotFile(bytes.value)
+      return Either.isRight(decoded)
+        ? Effect.succeed(Option.some(decoded.right))
+        : Effect.fail(new WalError({ reason: `snapshot file is damaged (${decoded.left}); refusing to start without it` }))
+    })
+  }
+
+  /** Feeds every segment to a replayer; cuts the first bad record and everything after it. */
+  private readonly replaySegments = Effect.gen(this, function* () {
+    const names = yield* this.storage.list(SEGMENT_PREFIX)
+    const seqs = names.flatMap((name) => parseSegmentName(name) ?? []).sort((a, b) => a - b)
+    const replayer = new Replayer(this.maxPayloadBytes)
+    for (let position = 0; position < seqs.length; position++) {
+      const name = segmentName(seqs[position]!)
+      const bytes = yield* this.storage.read(name)
+      const result = replayer.feed(seqs[position]!, Option.getOrElse(bytes, () => new Uint8Array(0)))
+      if (result.problem === undefined) continue
+      const dropped = seqs.slice(position + 1).map(segmentName)
+      yield* Effect.logWarning("raft log: torn or corrupt tail cut away").pipe(
+        Effect.annotateLogs({ segment: name, problem: result.problem, keptBytes: result.validBytes, droppedSegments: dropped.join(",") })
+      )
+      yield* this.storage.truncate(name, result.validBytes)
+      yield* Effect.forEach(dropped, (segment) => this.storage.remove(segment), { discard: true })
+      this.counters.tailsRepaired++
+      break
+    }
+    return replayer
+  })
+
+  private sync(name: string): Effect.Effect<void, StorageError> {
+    return Effect.tap(this.storage.sync(name), () => Effect.sync(() => this.counters.fsyncs++))
+  }
+
+  private appendFrames(name: string, payloads: ReadonlyArray<string>): Effect.Effect<void, StorageError> {
+    if (payloads.length === 0) return Effect.void
+    const bytes = framePayloads(payloads)
+    this.counters.bytesWritten += bytes.byteLength
+    this.counters.records += payloads.length
+    return this.storage.append(name, bytes)
+  }
+
+  /** Appends records, rolling to a new segment when one is full, then syncs what it wrote. */
+  private writeRecords(w: Writer, records: ReadonlyArray<PlannedRecord>): Effect.Effect<void, StorageError> {
+    return Effect.gen(this, function* () {
+      let pending: Array<string> = []
+      for (const record of records) {
+        const size = frameBytes(record.payload)
+        const active = w.active
+        if (active === undefined || (active.records > 0 && active.info.bytes + size > this.segmentBytes)) {
+          if (active !== undefined) {
+            // The full segment's records belong to this batch too: they must be durable before it returns.
+            yield* this.appendFrames(segmentName(active.info.seq), pending)
+            yield* this.sync(segmentName(active.info.seq))
+          }
+          pending = [this.openSegment(w)]
+        }
+        const current = w.active!
+        pending.push(record.payload)
+        current.records++
+        current.info.bytes += size
+        current.info.maxIndex = Math.max(current.info.maxIndex, record.maxIndex)
+      }
+      if (w.active === undefined || records.length === 0) return
+      yield* this.appendFrames(segmentName(w.active.info.seq), pending)
+      yield* this.sync(segmentName(w.active.info.seq))
+    })
+  }
+
+  /** Starts the next segment in memory; returns its opening record (the current hard state). */
+  private openSegment(w: Writer): string {
+    const seq = (w.segments.at(-1)?.seq ?? 0) + 1
+    const opening = hardStatePayload(w.hardState)
+    const info: SegmentInfo = { seq, bytes: frameBytes(opening), maxIndex: -1 }
+    w.segments.push(info)
+    w.active = { info, records: 0 }
+    return opening
+  }
+
+  /** Deletes the oldest segments while the snapshot covers every entry in them. */
+  private compact(w: Writer, snapshotIndex: number): Effect.Effect<void, StorageError> {
+    return Effect.gen(this, function* () {
+      while (w.segments.length > 1) {
+        const oldest = w.segments[0]!
+        if (oldest === w.active?.info || oldest.maxIndex > snapshotIndex) return
+        yield* this.storage.remove(segmentName(oldest.seq))
+        w.segments.shift()
+        this.counters.segmentsDeleted++
+      }
+    })
+  }
+}
+
+/** A store over `storage`; `load` and `persist` run one at a time. */
+export const makeRaftStore = (storage: StorageShape, config: RaftStoreConfig): Effect.Effect<RaftStoreShape> =>
+  Effect.map(Effect.makeSemaphore(1), (lock) => {
+    const store = new WalStore(storage, config.walSegmentBytes)
+    return {
+      load: lock.withPermits(1)(store.load),
+      persist: (batch) => lock.withPermits(1)(store.persist(batch)),
+      stats: store.stats
+    }
+  })
