@@ -10,7 +10,7 @@ import type { NodeId } from "../config/servers.js"
 import type { TransportShape } from "../net/Transport.js"
 import { makeDispatcher } from "../roles/dispatcher.js"
 import { type FailureDetectorShape, makeFailureDetector } from "../roles/failure-detector.js"
-import { makeRaftRole, type RaftRoleShape } from "../roles/raft-role.js"
+import { makeRaftRole, type RaftRoleOptions, type RaftRoleShape } from "../roles/raft-role.js"
 import { restartPolicyFrom, type RoleEscalated, supervise } from "../runtime/supervisor.js"
 import type { RaftStoreShape } from "../storage/wal.js"
 import { type KvMachine, makeKvMachine } from "./kv-machine.js"
@@ -36,6 +36,8 @@ export interface ReplicaOptions {
   readonly store: RaftStoreShape
   readonly seed: number
   readonly metrics?: Metrics
+  readonly onApply?: RaftRoleOptions["onApply"]
+  readonly onSoftState?: RaftRoleOptions["onSoftState"]
 }
 
 export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, never, Scope.Scope> =>
@@ -45,7 +47,9 @@ export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, ne
     const peers = options.members.filter((member) => member !== options.self)
     const machine = makeKvMachine(config.kv)
     const raft = yield* makeRaftRole({
-      self: options.self, peers, config, store: options.store, transport, machine, metrics, seed: options.seed
+      self: options.self, peers, config, store: options.store, transport, machine, metrics, seed: options.seed,
+      onApply: options.onApply,
+      onSoftState: options.onSoftState
     })
     const kv = makeKvService({
       raft, machine, transport,

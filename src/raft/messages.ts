@@ -56,6 +56,8 @@ export const AppendEntriesResponse = Schema.TaggedStruct("AppendEntriesResponse"
   conflictTerm: Term,
   /** The follower's last log index, to bound the leader's next guess. */
   lastLogIndex: Index,
+  /** On failure: the prevLogIndex that was rejected, so the leader can ignore stale rejections. */
+  rejectedIndex: Index,
   readRound: Index
 })
 
@@ -72,6 +74,8 @@ export const InstallSnapshot = Schema.TaggedStruct("InstallSnapshot", {
 
 export const InstallSnapshotResponse = Schema.TaggedStruct("InstallSnapshotResponse", {
   term: Term,
+  /** Which snapshot this answers (its lastIncludedIndex), so stale chunk replies are ignored. */
+  lastIncludedIndex: Index,
   /** The index the follower now matches (lastIncludedIndex once installed). */
   matchIndex: Index,
   /** The next chunk offset the follower expects. */
@@ -95,3 +99,10 @@ export const RaftMessage = Schema.Union(
   TimeoutNow
 )
 export type RaftMessage = typeof RaftMessage.Type
+export type RequestVote = typeof RequestVote.Type
+export type RequestVoteResponse = typeof RequestVoteResponse.Type
+export type AppendEntries = typeof AppendEntries.Type
+export type AppendEntriesResponse = typeof AppendEntriesResponse.Type
+export type InstallSnapshot = typeof InstallSnapshot.Type
+export type InstallSnapshotResponse = typeof InstallSnapshotResponse.Type
+export type TimeoutNow = typeof TimeoutNow.Type

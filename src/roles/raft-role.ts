@@ -11,7 +11,7 @@ import type { NodeId } from "../config/servers.js"
 import type { Metrics } from "../node/metrics.js"
 import type { TransportShape } from "../net/Transport.js"
 import {
-  coreConfigFrom, initialState, type RaftInitError, type RaftInput, type RaftMessage, type RaftOutput, type RaftState, type RaftStatus,
+  coreConfigFrom, type Entry, initialState, type RaftInitError, type RaftInput, type RaftMessage, type RaftOutput, type RaftState, type RaftStatus, type SoftState,
   statusOf, step
 } from "../raft/index.js"
 import type { StorageError } from "../storage/Storage.js"
@@ -51,6 +51,10 @@ export interface RaftRoleOptions {
   readonly metrics: Metrics
   /** Seeds the core's randomized election timeouts (a sim passes its own). */
   readonly seed: number
+  /** Sees every applied entry, in order (the simulation checks state machine safety with it). */
+  readonly onApply?: ((entry: Entry) => void) | undefined
+  /** Sees every change of role, term or leader (the simulation checks election safety with it). */
+  readonly onSoftState?: ((soft: SoftState) => void) | undefined
 }
 
 const MAX_BATCH = 4096
@@ -124,6 +128,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         lastSnapshotIndex = output.applySnapshot.index
       }
       for (const entry of output.apply) {
+        options.onApply?.(entry)
         const result = entry.kind === "command" ? machine.apply(entry.data, entry.index) : undefined
         const pending = pendingProposals.get(entry.index)
         if (pending === undefined) continue
@@ -144,6 +149,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       }
       if (output.softState?.role === "leader") metrics.inc("troupe_elections_won_total", "Elections this node won")
       if (output.softState !== undefined) {
+        options.onSoftState?.(output.softState)
         metrics.inc("troupe_role_changes_total", "Role, term or leader changes seen")
       }
     })

@@ -15,6 +15,7 @@ import { makeRaftStore } from "../storage/wal.js"
 import type { LinkFaults } from "./faults.js"
 import { SimNetwork } from "./network.js"
 import { Prng } from "./random.js"
+import { SafetyMonitor } from "./safety-monitor.js"
 
 interface SimMember {
   readonly id: NodeId
@@ -42,6 +43,8 @@ export const makeSimCluster = (options: SimClusterOptions) =>
       seed: options.seed, nodes: ids, config, ...(options.linkFaults === undefined ? {} : { linkFaults: options.linkFaults })
     })
     const prng = new Prng(options.seed).fork("cluster")
+    const monitor = new SafetyMonitor()
+    const clock = yield* Effect.clock
     const members = new Map<NodeId, SimMember>(ids.map((id) => [id, { id, disk: MemoryDisk.make(), replica: undefined, scope: undefined, boots: 0 }]))
 
     const member = (id: NodeId): SimMember => {
@@ -57,7 +60,11 @@ export const makeSimCluster = (options: SimClusterOptions) =>
       const store = yield* makeRaftStore(node.disk.storage(), config.storage)
       node.boots++
       node.replica = yield* startReplica({
-        self: id, members: ids, config, transport, store, seed: prng.fork(`${id}#${node.boots}`).nextUint32()
+        self: id, members: ids, config, transport, store, seed: prng.fork(`${id}#${node.boots}`).nextUint32(),
+        onApply: (entry) => monitor.entryApplied(clock.unsafeCurrentTimeMillis(), id, entry),
+        onSoftState: (soft) => {
+          if (soft.role === "leader") monitor.leaderSeen(clock.unsafeCurrentTimeMillis(), soft.term, id)
+        }
       }).pipe(Scope.extend(scope))
       node.scope = scope
     })
@@ -69,10 +76,12 @@ export const makeSimCluster = (options: SimClusterOptions) =>
     })
 
     yield* Effect.forEach(ids, boot, { discard: true })
+
     yield* Effect.addFinalizer(() => Effect.forEach([...members.values()], stop, { discard: true }))
 
     return {
       ids,
+      monitor,
       network,
       config,
       replica: (id: NodeId): Replica | undefined => member(id).replica,
