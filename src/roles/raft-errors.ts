@@ -21,10 +21,18 @@ export class ProposalLost extends Data.TaggedError("ProposalLost")<{ readonly in
   }
 }
 
+/** The write may or may not have taken effect (the node lost track of it); a retry with the same
+ * client id and seq is safe. */
+export class OutcomeUnknown extends Data.TaggedError("OutcomeUnknown")<{ readonly index: number }> {
+  override get message(): string {
+    return `lost track of the write at index ${this.index}; it may or may not have taken effect`
+  }
+}
+
 export class Suspended extends Data.TaggedError("Suspended")<{ readonly untilMs: number }> {
   override get message(): string {
     return "node is suspended"
   }
 }
 
-export type RaftUnavailable = NotLeader | RaftBusy | ProposalLost | Suspended
+export type RaftUnavailable = NotLeader | RaftBusy | ProposalLost | OutcomeUnknown | Suspended

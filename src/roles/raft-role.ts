@@ -17,7 +17,7 @@ import {
 import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { emptyBatch, isEmptyBatch, mergePersist, type PersistBatch } from "./persist-batch.js"
-import { NotLeader, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
+import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
 import type { ReplicatedStateMachine } from "./state-machine.js"
 
 type RaftEvent =
@@ -93,7 +93,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         }
       })
       const lost = new NotLeader({ leader: null })
-      for (const pending of pendingProposals.values()) yield* Deferred.fail(pending.done, lost)
+      for (const [index, pending] of pendingProposals) yield* Deferred.fail(pending.done, new OutcomeUnknown({ index }))
       for (const done of readWaiters.values()) yield* Deferred.fail(done, lost)
       for (const parked of parkedReads) yield* Deferred.fail(parked.done, lost)
       pendingProposals.clear()
@@ -126,6 +126,12 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       if (output.applySnapshot !== undefined) {
         machine.restore(output.applySnapshot.data)
         lastSnapshotIndex = output.applySnapshot.index
+        // Entries up to the snapshot are never applied one by one here: their fate is unknown.
+        for (const [index, pending] of pendingProposals) {
+          if (index > lastSnapshotIndex) continue
+          pendingProposals.delete(index)
+          yield* Deferred.fail(pending.done, new OutcomeUnknown({ index }))
+        }
       }
       for (const entry of output.apply) {
         options.onApply?.(entry)
