@@ -1,0 +1,69 @@
+/**
+ * The JSON body of a frame: `JSON.stringify(Schema.encodeSync(PeerMessage)(message))` on the way
+ * out, `Schema.decodeUnknownEither(PeerMessage)` on the way in.
+ *
+ * Encoding fast path: when a schema has no transformation anywhere, its encoded form IS its type
+ * form, and `encodeSync` only re-validates a value the type checker already vouched for. That
+ * validation costs as much as the decode (about 3 µs per log entry), so it is skipped; the bytes
+ * are identical (up to key order and excess properties, which decoding ignores), and the
+ * receiver still validates everything. Should PeerMessage ever gain a
+ * transformation (a Date, a BigInt...), the full encode runs again automatically.
+ */
+import { Either, Schema, SchemaAST } from "effect"
+import { PeerMessage } from "./messages.js"
+
+/** True when encoding with `ast` cannot change a value (no transformation, no opaque declaration). */
+export const encodesAsItself = (ast: SchemaAST.AST): boolean => {
+  switch (ast._tag) {
+    case "Transformation":
+    case "Declaration":
+    case "Suspend":
+      return false
+    case "Refinement":
+      return encodesAsItself(ast.from)
+    case "Union":
+      return ast.types.every(encodesAsItself)
+    case "TupleType":
+      return ast.elements.every((element) => encodesAsItself(element.type)) && ast.rest.every((rest) => encodesAsItself(rest.type))
+    case "TypeLiteral":
+      return ast.propertySignatures.every((property) => encodesAsItself(property.type)) &&
+        ast.indexSignatures.every((index) => encodesAsItself(index.type))
+    default:
+      return true
+  }
+}
+
+export class MessageEncodeError extends Error {
+  readonly _tag = "MessageEncodeError"
+}
+
+/** Builds the JSON encoder for `schema`, taking the fast path when its encoding is the identity. */
+export const jsonEncoder = <A, I>(schema: Schema.Schema<A, I>): (value: A) => string => {
+  if (encodesAsItself(schema.ast)) return (value) => JSON.stringify(value)
+  const encode = Schema.encodeSync(schema)
+  return (value) => {
+    try {
+      return JSON.stringify(encode(value))
+    } catch (error) {
+      throw new MessageEncodeError(`not a valid message: ${String(error)}`)
+    }
+  }
+}
+
+/** Builds the total JSON decoder for `schema`: undefined for anything that is not a valid value. */
+export const jsonDecoder = <A, I>(schema: Schema.Schema<A, I>): (text: string) => A | undefined => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return (text) => {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      return undefined
+    }
+    const decoded = decode(json)
+    return Either.isRight(decoded) ? decoded.right : undefined
+  }
+}
+
+export const encodePeerMessageJson: (message: PeerMessage) => string = jsonEncoder(PeerMessage)
+export const decodePeerMessageJson: (text: string) => PeerMessage | undefined = jsonDecoder(PeerMessage)
