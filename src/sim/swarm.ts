@@ -7,6 +7,7 @@
  */
 import { Clock, Duration, Effect, Exit, Random } from "effect"
 import { checkHistory } from "../check/checker.js"
+import type { Operation } from "../check/history.js"
 import { formatWitness } from "../check/report.js"
 import { defaultConfig } from "../config/load.js"
 import { makeSimCluster, type SimCluster } from "./cluster.js"
@@ -46,6 +47,8 @@ export interface SwarmResult {
   readonly completed: number
   readonly terms: number
   readonly virtualMs: number
+  /** Every recorded operation, in the checker's format (write it out to replay the check). */
+  readonly history: ReadonlyArray<Operation>
 }
 
 const pick = <A>(prng: Prng, items: ReadonlyArray<A>): A => items[prng.nextIntBetween(0, items.length - 1)]!
@@ -121,7 +124,7 @@ const scenario = (seed: number, parameters: SwarmParameters) => Effect.scoped(Ef
   })
   const history = new History()
   const faults: Array<string> = []
-  const workloadOptions = { clients: parameters.clients, keys: 3, callTimeout: Duration.seconds(2), maxThinkMs: 50 }
+  const workloadOptions = { clients: parameters.clients, keys: 3, callTimeout: Duration.seconds(2), maxThinkMs: 50, clientPrefix: "c" }
   const chaosEnd = (yield* Clock.currentTimeMillis) + parameters.chaosMs
   const nemesis = Effect.gen(function*() {
     while ((yield* Clock.currentTimeMillis) + parameters.faultEveryMs < chaosEnd) {
@@ -139,7 +142,7 @@ const scenario = (seed: number, parameters: SwarmParameters) => Effect.scoped(Ef
   const liveness = new History()
   const livenessEnd = (yield* Clock.currentTimeMillis) + 3000
   yield* Effect.sleep("2 seconds") // an election after the last restart
-  yield* runWorkload(cluster, liveness, prng.fork("liveness"), { ...workloadOptions, maxThinkMs: 10 }, livenessEnd + 2000)
+  yield* runWorkload(cluster, liveness, prng.fork("liveness"), { ...workloadOptions, maxThinkMs: 10, clientPrefix: "l" }, livenessEnd + 2000)
   return { cluster, history, liveness, faults }
 }))
 
@@ -150,7 +153,7 @@ export const runSwarmSeed = (seed: number, override?: Partial<SwarmParameters>):
   const exit = time.run(scenario(seed, parameters), Random.make(seed), { maxTimeMs: 120_000, maxTasks: 200_000_000 })
   const problems: Array<string> = []
   if (Exit.isFailure(exit)) {
-    return { seed, parameters, ok: false, problems: [`run failed: ${String(exit.cause)}`], faults: [], operations: 0, completed: 0, terms: 0, virtualMs: time.now }
+    return { seed, parameters, ok: false, problems: [`run failed: ${String(exit.cause)}`], faults: [], operations: 0, completed: 0, terms: 0, virtualMs: time.now, history: [] }
   }
   const { cluster, faults, history, liveness } = exit.value
   for (const violation of cluster.monitor.violations) problems.push(`${violation.atMs}ms ${violation.invariant}: ${violation.detail}`)
@@ -166,7 +169,7 @@ export const runSwarmSeed = (seed: number, override?: Partial<SwarmParameters>):
   return {
     seed, parameters, ok: problems.length === 0, problems, faults,
     operations: all.length, completed: history.completed + liveness.completed,
-    terms: cluster.monitor.terms, virtualMs: time.now
+    terms: cluster.monitor.terms, virtualMs: time.now, history: all
   }
 }
 

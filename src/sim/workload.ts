@@ -17,6 +17,8 @@ export interface WorkloadOptions {
   readonly callTimeout: Duration.Duration
   /** Upper bound of the random pause between two calls of one client. */
   readonly maxThinkMs: number
+  /** Client names are `${prefix}${i}`: a (client, seq) pair must never be reused for another call. */
+  readonly clientPrefix: string
 }
 
 type Kind = "get" | "put" | "del" | "cas"
@@ -59,7 +61,7 @@ const requestFor = (kind: Kind, key: string, value: string, expect: string | nul
 /** One client's loop, until `stopAtMs`. */
 const clientLoop = (cluster: SimCluster, history: History, prng: Prng, clientIndex: number, options: WorkloadOptions, stopAtMs: number) =>
   Effect.gen(function*() {
-    const client = `c${clientIndex}`
+    const client = `${options.clientPrefix}${clientIndex}`
     let seq = 0
     let lastWritten: string | null = null
     while ((yield* Clock.currentTimeMillis) < stopAtMs) {
