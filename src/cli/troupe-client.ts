@@ -5,7 +5,8 @@
  * `KEY=NIL`), or `ERROR: message` with exit code 1 (2 for bad usage).
  */
 import { Args, Command, Options } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect, Either, Option } from "effect"
 import { loadConfig } from "../config/load.js"
 import { kvCall, kvPath } from "../client/kv-client.js"
@@ -45,4 +46,4 @@ const clientCommand = Command.make("troupe-client", { hosts, key, value, rest: A
 const argv = process.argv.map((arg, index) => (index >= 2 && arg === "-h" ? "--hosts" : arg))
 
 const cli = Command.run(clientCommand, { name: "troupe-client", version: "0.1.0" })
-cli(argv).pipe(exitWith, Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true }))
+cli(argv).pipe(exitWith, Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true }))

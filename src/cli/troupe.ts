@@ -19,5 +19,10 @@ const troupe = Command.make("troupe").pipe(
   Command.withSubcommands([nodeCommand, localCommand, kvCommand, adminCommand, checkCommand, simCommand])
 )
 
+/** Like troupe-client, `-h host:port,...` names nodes (@effect/cli keeps -h for help otherwise). */
+const argv = process.argv.map((arg, index) =>
+  index >= 2 && arg === "-h" && /:\d+/.test(process.argv[index + 1] ?? "") ? "--hosts" : arg
+)
+
 const cli = Command.run(troupe, { name: "troupe", version: "0.1.0" })
-cli(process.argv).pipe(exitWith, Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true }))
+cli(argv).pipe(exitWith, Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true }))

@@ -9,7 +9,9 @@ import * as path from "node:path"
 import { type Duration, Effect, Fiber, type Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { ServerEntry } from "../config/servers.js"
+import { Compute, makeCompute } from "../compute/service.js"
 import { makeAcceptor } from "../http/acceptor.js"
+import { makeRpcListener } from "../sdk/serve.js"
 import { makePortMux, PortMux } from "../net/port-mux.js"
 import { makeTcpTransport } from "../net/tcp-transport.js"
 import { makeFileStorage } from "../storage/file-storage.js"
@@ -54,9 +56,12 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
       store,
       seed: Math.floor(Math.random() * 2 ** 31)
     })
+    const compute = yield* makeCompute({ config })
+    const rpc = yield* makeRpcListener({ kv: replica.kv, raft: replica.raft }).pipe(Effect.provideService(Compute, compute))
     const server = yield* makeAcceptor({
       replica,
       config,
+      rpc,
       extraStatus: () => Effect.map(transport.stats, (stats) => ({ transport: stats }))
     })
     yield* mux.serveHttp(server)
