@@ -6,8 +6,8 @@ import { Schema } from "effect"
 import { RaftMessage } from "../raft/messages.js"
 
 /** Failure-detector heartbeat; `sentAtMs` is the sender's clock, echoed back for RTT. */
-export const Ping = Schema.TaggedStruct("Ping", { seq: Schema.Int, sentAtMs: Schema.Number })
-export const Pong = Schema.TaggedStruct("Pong", { seq: Schema.Int, sentAtMs: Schema.Number })
+export const Ping = Schema.TaggedStruct("Ping", { seq: Schema.Int, sentAtMs: Schema.Finite })
+export const Pong = Schema.TaggedStruct("Pong", { seq: Schema.Int, sentAtMs: Schema.Finite })
 
 /**
  * A client request forwarded by a follower to the leader. `request` is the actor's own
