@@ -16,6 +16,8 @@ export interface AcceptorOptions {
   readonly config: TroupeConfig
   /** Extra fields for /status (transport stats, transfer sessions, ...). */
   readonly extraStatus?: () => Effect.Effect<Record<string, unknown>>
+  /** More Prometheus lines for /metrics (transport and storage counters, ...). */
+  readonly extraMetrics?: () => Effect.Effect<string>
   /** Handles POST /rpc (the typed SDK), if the node serves it. */
   readonly rpc?: (request: http.IncomingMessage, response: http.ServerResponse) => void
 }
@@ -91,7 +93,9 @@ export const makeAcceptor = (options: AcceptorOptions) =>
         case "Status":
           return status
         case "Metrics":
-          return Effect.succeed({ status: 200, body: replica.metrics.render(), contentType: "text/plain; version=0.0.4" })
+          return Effect.map(options.extraMetrics?.() ?? Effect.succeed(""), (extra) => ({
+            status: 200, body: replica.metrics.render() + extra, contentType: "text/plain; version=0.0.4"
+          }))
         case "GetLeader":
           return Effect.map(replica.raft.status, (raft) => json({ leader: raft.leader, term: raft.term, id: replica.self }))
         case "Suspend":

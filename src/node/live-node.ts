@@ -16,6 +16,7 @@ import { makePortMux, PortMux } from "../net/port-mux.js"
 import { makeTcpTransport } from "../net/tcp-transport.js"
 import { makeFileStorage } from "../storage/file-storage.js"
 import { makeRaftStore } from "../storage/wal.js"
+import { counterLines } from "./metrics.js"
 import { startReplica } from "./replica.js"
 
 export interface LiveNodeOptions {
@@ -62,7 +63,14 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
       replica,
       config,
       rpc,
-      extraStatus: () => Effect.map(transport.stats, (stats) => ({ transport: stats }))
+      extraStatus: () => Effect.map(transport.stats, (stats) => ({ transport: stats })),
+      extraMetrics: () =>
+        Effect.zipWith(transport.stats, store.stats, (wire, wal) =>
+          counterLines("troupe_peer", "Traffic between nodes", {
+            sentMessages: wire.sentMessages, sentBytes: wire.sentBytes,
+            receivedMessages: wire.receivedMessages, receivedBytes: wire.receivedBytes,
+            droppedQueueFull: wire.droppedQueueFull, rejectedFrames: wire.rejectedFrames
+          }) + counterLines("troupe_wal", "Write-ahead log", { ...wal }))
     })
     yield* mux.serveHttp(server)
     // Finalizers run last-in first-out: this one runs first on shutdown.

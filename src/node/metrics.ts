@@ -24,6 +24,16 @@ const labelText = (labels: Labels): string => {
   return parts.length === 0 ? "" : `{${parts.join(",")}}`
 }
 
+/** Renders plain counters (name -> value) as Prometheus counter lines. */
+export const counterLines = (prefix: string, help: string, values: Readonly<Record<string, number>>): string =>
+  Object.entries(values)
+    .filter(([, value]) => typeof value === "number")
+    .map(([name, value]) => {
+      const metric = `${prefix}_${name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)}`
+      return `# HELP ${metric} ${help}: ${name}\n# TYPE ${metric} counter\n${metric} ${value}\n`
+    })
+    .join("")
+
 export class Metrics {
   private readonly counters = new Map<string, { help: string; values: Map<string, number> }>()
   private readonly histograms = new Map<string, { help: string; values: Map<string, Histogram> }>()
