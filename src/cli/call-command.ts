@@ -2,7 +2,7 @@
  * `troupe call isprime N... | gcd A B | reverse TEXT | split TEXT [DELIM]`: calls the compute
  * actors of a cluster through any node's /rpc endpoint, finding the cluster like
  * `troupe-client` (`--hosts h:p,h:p`, else ./servers.txt). Output is exactly the lab's; on
- * failure `ERROR: ...` on stderr and a non-zero exit.
+ * failure `ERROR: ...` on stdout and exit code 1.
  *
  * @effect/cli reserves `-h` for help; `rewriteHostsFlag` turns the troupe-client style
  * `-h HOSTS` into `--hosts HOSTS` and must be applied to argv before parsing.

@@ -4,16 +4,19 @@
  * fiber, which closes the listener and every connection and terminates every worker.
  */
 import { Args, Command } from "@effect/cli"
-import { Console, Effect } from "effect"
+import { Console, Duration, Effect } from "effect"
 import { loadConfig } from "../config/load.js"
 import { parseHostPort } from "../config/servers.js"
 import { runPrimesClient, LAB02_NUMBERS } from "../compute/primes-client.js"
 import { servePrimes } from "../compute/primes-server.js"
 import { makeCompute } from "../compute/service.js"
 
-/** Prints `ERROR: ...` and makes the process exit non-zero, without a stack trace. */
+/**
+ * Prints `ERROR: ...` on stdout (troupe's convention, see exit.ts) and makes the process exit
+ * with 1, without a stack trace.
+ */
 export const reportError = (message: string): Effect.Effect<void> =>
-  Effect.zipRight(Console.error(`ERROR: ${message}`), Effect.sync(() => {
+  Effect.zipRight(Console.log(`ERROR: ${message}`), Effect.sync(() => {
     process.exitCode = 1
   }))
 
@@ -28,6 +31,8 @@ export const servePrimesCommand = Command.make(
         if (port < 1 || port > 65535) return yield* reportError(`${port} is not a port number (1-65535)`)
         const config = yield* configFromEnvironment
         const compute = yield* makeCompute({ config })
+        // Listen only once the workers are up, so the first clients are not served late.
+        yield* compute.ready.pipe(Effect.timeoutFail({ duration: config.compute.callTimeout, onTimeout: () => new Error("the compute workers did not start in time") }))
         const server = yield* servePrimes({
           port,
           compute,
@@ -36,10 +41,11 @@ export const servePrimesCommand = Command.make(
         })
         yield* Console.log(`serving primes on port ${server.port} with ${config.compute.workers} workers (Ctrl+C stops)`)
         return yield* Effect.never
-      }).pipe(
-        Effect.onInterrupt(() => Console.log("stopped: all connections closed, all workers stopped")),
-        Effect.catchAll((error) => reportError(error.message))
-      )
+      })
+    ).pipe(
+      // Outside the scope: by now the listener, the connections and the workers are closed.
+      Effect.onInterrupt(() => Console.log("stopped: all connections closed, all workers stopped")),
+      Effect.catchAll((error) => reportError(error.message))
     )
 ).pipe(Command.withDescription("Run the Lab02 prime-checking TCP service alone"))
 
@@ -57,7 +63,8 @@ export const primesCommand = Command.make(
       yield* runPrimesClient({
         ...address,
         numbers: numbers.length === 0 ? LAB02_NUMBERS : numbers,
-        answerTimeout: config.compute.callTimeout,
+        // The server answers within callTimeout (an ERROR line at worst); the rest is the network.
+        answerTimeout: Duration.sum(config.compute.callTimeout, config.client.requestTimeout),
         maxLineBytes: config.compute.maxNumberDigits + 64,
         print: (line) => console.log(line)
       })

@@ -7,16 +7,20 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect } from "effect"
 import { adminCommand } from "./admin-command.js"
+import { callCommand } from "./call-command.js"
 import { checkCommand } from "./check-command.js"
 import { exitWith } from "./exit.js"
 import { kvCommand } from "./kv-command.js"
 import { localCommand } from "./local-command.js"
 import { nodeCommand } from "./node-command.js"
+import { primesCommand, servePrimesCommand } from "./primes-command.js"
 import { simCommand } from "./sim-command.js"
 
 const troupe = Command.make("troupe").pipe(
   Command.withDescription("a fault-tolerant service runtime: replicated KV, file transfer, compute actors"),
-  Command.withSubcommands([nodeCommand, localCommand, kvCommand, adminCommand, checkCommand, simCommand])
+  Command.withSubcommands([
+    nodeCommand, localCommand, kvCommand, adminCommand, callCommand, servePrimesCommand, primesCommand, checkCommand, simCommand
+  ])
 )
 
 /** Like troupe-client, `-h host:port,...` names nodes (@effect/cli keeps -h for help otherwise). */
