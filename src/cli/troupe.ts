@@ -14,12 +14,14 @@ import { kvCommand } from "./kv-command.js"
 import { localCommand } from "./local-command.js"
 import { nodeCommand } from "./node-command.js"
 import { primesCommand, servePrimesCommand } from "./primes-command.js"
+import { receiveCommand } from "./receive-command.js"
+import { sendCommand } from "./send-command.js"
 import { simCommand } from "./sim-command.js"
 
 const troupe = Command.make("troupe").pipe(
   Command.withDescription("a fault-tolerant service runtime: replicated KV, file transfer, compute actors"),
   Command.withSubcommands([
-    nodeCommand, localCommand, kvCommand, adminCommand, callCommand, servePrimesCommand, primesCommand, checkCommand, simCommand
+    nodeCommand, localCommand, kvCommand, adminCommand, sendCommand, receiveCommand, callCommand, servePrimesCommand, primesCommand, checkCommand, simCommand
   ])
 )
 

@@ -150,8 +150,11 @@ export const DatagramLive: Layer.Layer<Datagram> = Layer.succeed(Datagram, { bin
 /** What the memory network does with one datagram in flight. */
 export type Fault = "deliver" | "drop" | "duplicate"
 
+/** The memory network records at most this many datagrams. */
+export const maxRecordedDatagrams = 100_000
+
 export interface MemoryNetwork {
-  /** Every datagram sent so far, in order (for assertions in tests). */
+  /** The datagrams sent so far, in order, up to `maxRecordedDatagrams` (for assertions). */
   readonly sent: Array<{ readonly from: string; readonly to: string; readonly bytes: Uint8Array }>
   /** Decides each datagram's fate; defaults to delivering everything. */
   fault: (from: string, to: string, bytes: Uint8Array) => Fault
@@ -192,7 +195,7 @@ export const makeMemoryNetwork = (): { readonly network: MemoryNetwork; readonly
             const copy = new Uint8Array(bytes)
             stats.sentDatagrams++
             stats.sentBytes += copy.length
-            network.sent.push({ from: self, to, bytes: copy })
+            if (network.sent.length < maxRecordedDatagrams) network.sent.push({ from: self, to, bytes: copy })
             const fate = network.fault(self, to, copy)
             const target = endpoints.get(to)
             if (target !== undefined && fate !== "drop") {

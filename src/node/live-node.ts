@@ -9,13 +9,19 @@ import * as path from "node:path"
 import { type Duration, Effect, Fiber, type Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { ServerEntry } from "../config/servers.js"
+import { servePrimes } from "../compute/primes-server.js"
 import { Compute, makeCompute } from "../compute/service.js"
 import { makeAcceptor } from "../http/acceptor.js"
+import { DatagramLive } from "../net/datagram.js"
+import { restartPolicyFrom, supervise } from "../runtime/supervisor.js"
 import { makeRpcListener } from "../sdk/serve.js"
+import { folderSink } from "../transfer/folder-sink.js"
+import { runReceiver } from "../transfer/receiver.js"
 import { makePortMux, PortMux } from "../net/port-mux.js"
 import { makeTcpTransport } from "../net/tcp-transport.js"
 import { makeFileStorage } from "../storage/file-storage.js"
 import { makeRaftStore } from "../storage/wal.js"
+import { computeActorHandler, makeComputeBroker } from "./compute-broker.js"
 import { counterLines } from "./metrics.js"
 import { startReplica } from "./replica.js"
 
@@ -57,7 +63,18 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
       store,
       seed: Math.floor(Math.random() * 2 ** 31)
     })
-    const compute = yield* makeCompute({ config })
+    const compute = yield* makeCompute({ config, broker: makeComputeBroker(replica, config.compute.callTimeout) })
+    replica.serveActor("compute", computeActorHandler(compute))
+    if (config.compute.primesPort > 0) {
+      // The Lab02 line protocol, when the operator turns it on: its own port, same worker pool.
+      yield* servePrimes({
+        host: self.host,
+        port: config.compute.primesPort,
+        compute,
+        maxConnections: config.http.maxInflightRequests,
+        maxPendingLines: config.compute.queueCapacity
+      })
+    }
     const rpc = yield* makeRpcListener({ kv: replica.kv, raft: replica.raft }).pipe(Effect.provideService(Compute, compute))
     const server = yield* makeAcceptor({
       replica,
@@ -85,7 +102,16 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
         yield* Effect.sleep("20 millis")
       }).pipe(Effect.timeout(config.runtime.shutdownGrace), Effect.ignore)
     )
+    // The file-transfer role: UDP on the node's port number, files land in <data>/files.
+    const receiver = yield* Effect.forkScoped(supervise(
+      "file-transfer",
+      runReceiver({ host: self.host, port: self.port, sink: folderSink(path.join(options.dataDir, "files")), config }).pipe(
+        Effect.scoped,
+        Effect.provide(DatagramLive)
+      ),
+      restartPolicyFrom(config.runtime)
+    ))
     yield* Effect.logInfo(`troupe node ${self.id} listening (data in ${options.dataDir})`)
-    return yield* Fiber.join(replica.roles)
+    return yield* Fiber.join(Fiber.zipWith(replica.roles, receiver, (never) => never))
   })
 

@@ -8,7 +8,7 @@ import { Effect, Fiber, type Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import type { TransportShape } from "../net/Transport.js"
-import { makeDispatcher } from "../roles/dispatcher.js"
+import { type ActorHandler, makeDispatcher } from "../roles/dispatcher.js"
 import { type FailureDetectorShape, makeFailureDetector } from "../roles/failure-detector.js"
 import { makeRaftRole, type RaftRoleOptions, type RaftRoleShape } from "../roles/raft-role.js"
 import { restartPolicyFrom, type RoleEscalated, supervise } from "../runtime/supervisor.js"
@@ -16,6 +16,7 @@ import type { RaftStoreShape } from "../storage/wal.js"
 import { type KvMachine, makeKvMachine } from "./kv-machine.js"
 import { type KvServiceShape, makeKvService } from "./kv-service.js"
 import { Metrics } from "./metrics.js"
+import { makePeerCalls, type PeerCallsShape } from "./peer-calls.js"
 
 export interface Replica {
   readonly self: NodeId
@@ -24,6 +25,9 @@ export interface Replica {
   readonly machine: KvMachine
   readonly detector: FailureDetectorShape
   readonly metrics: Metrics
+  readonly peerCalls: PeerCallsShape
+  /** Serves `Forward`s for another actor (e.g. "compute"): request text in, answer text out. */
+  readonly serveActor: (actor: string, handler: ActorHandler) => void
   /** Completes (with the escalation) only if a role gives up; interrupt the scope to stop. */
   readonly roles: Fiber.Fiber<never, RoleEscalated>
 }
@@ -51,18 +55,15 @@ export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, ne
       onApply: options.onApply,
       onSoftState: options.onSoftState
     })
-    const kv = makeKvService({
-      raft, machine, transport,
-      forwardTimeout: config.http.forwardTimeout,
-      maxPendingForwards: config.http.maxInflightRequests
-    })
+    const peerCalls = makePeerCalls(transport, config.http.maxInflightRequests)
+    const kv = makeKvService({ raft, machine, peers: peerCalls, forwardTimeout: config.http.forwardTimeout })
     const detector = makeFailureDetector({
       peers, transport,
       heartbeatEvery: config.failureDetector.heartbeatEvery,
       suspectAfter: config.failureDetector.suspectAfter
     })
     const dispatcher = yield* makeDispatcher({
-      transport, raft, kv, detector, metrics, maxConcurrentForwards: config.http.maxInflightRequests
+      transport, raft, kv, peerCalls, detector, metrics, maxConcurrentForwards: config.http.maxInflightRequests
     })
     const policy = restartPolicyFrom(config.runtime)
     const roles = yield* Effect.forkScoped(
@@ -72,5 +73,8 @@ export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, ne
         supervise("failure-detector", detector.run, policy)
       ])
     )
-    return { self: options.self, raft, kv, machine, detector, metrics, roles }
+    return {
+      self: options.self, raft, kv, machine, detector, metrics, peerCalls, roles,
+      serveActor: dispatcher.serveActor
+    }
   })

@@ -7,6 +7,10 @@ import { Effect } from "effect"
 import type { TransportShape } from "../net/Transport.js"
 import type { Metrics } from "../node/metrics.js"
 import { failureStatus, type KvServiceShape, parseForwarded } from "../node/kv-service.js"
+import type { PeerCallsShape } from "../node/peer-calls.js"
+
+/** An actor served to peers: its answer text, or a failure with an HTTP-like status. */
+export type ActorHandler = (request: string) => Effect.Effect<string, { readonly status: number; readonly message: string }>
 import type { FailureDetectorShape } from "./failure-detector.js"
 import type { RaftRoleShape } from "./raft-role.js"
 
@@ -14,26 +18,37 @@ export const makeDispatcher = (options: {
   readonly transport: TransportShape
   readonly raft: RaftRoleShape
   readonly kv: KvServiceShape
+  readonly peerCalls: PeerCallsShape
   readonly detector: FailureDetectorShape
   readonly metrics: Metrics
   readonly maxConcurrentForwards: number
 }) => Effect.gen(function*() {
-  const { detector, kv, metrics, raft, transport } = options
+  const { detector, kv, metrics, peerCalls, raft, transport } = options
+  const actors = new Map<string, ActorHandler>()
   let forwardsInFlight = 0
   // Forwarded requests live as long as the replica, not longer: a crashed node leaves none behind.
   const scope = yield* Effect.scope
 
-  const serveForward = (from: string, requestId: number, body: string) =>
+  /** A forwarded KV request is served here or not at all (never forwarded again). */
+  actors.set("kv", (body) => {
+    const request = parseForwarded(body)
+    if (request._tag === "Left") return Effect.fail({ status: 400, message: request.left.message })
+    return kv.executeLocally(request.right).pipe(
+      Effect.mapBoth({
+        onFailure: (error) => ({ status: failureStatus(error), message: error.message }),
+        onSuccess: (result) => JSON.stringify(result)
+      })
+    )
+  })
+
+  const serveForward = (from: string, requestId: number, handler: ActorHandler, body: string) =>
     Effect.gen(function*() {
-      const request = parseForwarded(body)
-      const outcome = request._tag === "Left"
-        ? { ok: false, status: 400, body: request.left.message }
-        : yield* kv.executeLocally(request.right).pipe(
-          Effect.match({
-            onFailure: (error) => ({ ok: false, status: failureStatus(error), body: error.message }),
-            onSuccess: (result) => ({ ok: true, status: 200, body: JSON.stringify(result) })
-          })
-        )
+      const outcome = yield* handler(body).pipe(
+        Effect.match({
+          onFailure: (error) => ({ ok: false, status: error.status, body: error.message }),
+          onSuccess: (answer) => ({ ok: true, status: 200, body: answer })
+        })
+      )
       yield* transport.send(from, { _tag: "ForwardReply", requestId, ...outcome })
     })
 
@@ -46,7 +61,8 @@ export const makeDispatcher = (options: {
       case "Pong":
         return yield* detector.onPong(from, message.sentAtMs)
       case "Forward": {
-        if (message.actor !== "kv") {
+        const handler = actors.get(message.actor)
+        if (handler === undefined) {
           metrics.inc("troupe_dropped_messages_total", "Peer messages dropped", { reason: "unknown-actor" })
           return
         }
@@ -55,17 +71,20 @@ export const makeDispatcher = (options: {
           return yield* transport.send(from, { _tag: "ForwardReply", ...reply })
         }
         forwardsInFlight++
-        yield* Effect.forkIn(serveForward(from, message.requestId, message.request).pipe(
+        yield* Effect.forkIn(serveForward(from, message.requestId, handler, message.request).pipe(
           Effect.ensuring(Effect.sync(() => { forwardsInFlight-- }))
         ), scope)
         return
       }
       case "ForwardReply":
-        return yield* kv.completeForward(message.requestId, message.ok, message.status, message.body)
+        return yield* peerCalls.complete(message.requestId, message.ok, message.status, message.body)
       default:
         return yield* raft.receive(from, message)
     }
   })
 
-  return { run: Effect.forever(dispatchOne) }
+  return {
+    run: Effect.forever(dispatchOne),
+    serveActor: (actor: string, handler: ActorHandler) => { actors.set(actor, handler) }
+  }
 })

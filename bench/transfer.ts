@@ -1,0 +1,186 @@
+/**
+ * File transfer throughput on loopback: MB/s (10^6 bytes/s) for 1 MiB and 64 MiB files, in
+ * stop-and-wait and windowed mode, at buf_size 1024 and at a large buf_size (65000 for
+ * stop-and-wait; 1472 for windowed, the largest datagram that fits a 1500-byte MTU), plus the
+ * receiver's peak RSS growth. The receiver runs in its own process, as in a real deployment; a
+ * bare Node UDP ping-pong between the same two processes gives the round-trip bound of the day.
+ *
+ *   node --import tsx bench/transfer.ts [--quick] [--memory]
+ *     --quick: 1 MiB only; --memory: also 256 MiB windowed, to show the receiver's memory is
+ *     flat in file size (its peak RSS growth should match the 64 MiB run's, not be 4x it).
+ */
+import { spawn, type ChildProcess } from "node:child_process"
+import * as crypto from "node:crypto"
+import * as dgram from "node:dgram"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Duration, Effect, Logger, LogLevel } from "effect"
+import { defaultConfig } from "../src/config/load.js"
+import { DatagramLive } from "../src/net/datagram.js"
+import { folderSink } from "../src/transfer/folder-sink.js"
+import { runReceiver } from "../src/transfer/receiver.js"
+import { sendFile } from "../src/transfer/sender.js"
+
+const MiB = 1024 * 1024
+const caseTimeout = Duration.seconds(180)
+const pingPongRounds = 20_000
+
+const configWith = (bufSize: number) => {
+  const base = defaultConfig()
+  return { ...base, transfer: { ...base.transfer, bufSize } }
+}
+
+/** Child process: a receiver (or a bare echo) that prints its port. */
+const runChild = async (args: ReadonlyArray<string>) => {
+  if (args[0] === "--echo") {
+    const socket = dgram.createSocket("udp4")
+    socket.on("message", (bytes, remote) => socket.send(bytes.subarray(0, 8), remote.port, remote.address))
+    socket.bind(0, "127.0.0.1", () => console.log(`READY ${socket.address().port}`))
+    return
+  }
+  const bufSize = Number(args[1])
+  const dir = args[2]!
+  await Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const config = configWith(bufSize)
+        const receiving = runReceiver({ host: "127.0.0.1", port: 0, sink: folderSink(dir), config })
+        yield* Effect.forkScoped(receiving)
+        return yield* Effect.never
+      })
+    ).pipe(Effect.provide(DatagramLive), Logger.withMinimumLogLevel(LogLevel.Info))
+  )
+}
+
+const spawnChild = (args: ReadonlyArray<string>) =>
+  Effect.acquireRelease(
+    Effect.async<{ child: ChildProcess; port: number }, Error>((resume) => {
+      const self = fileURLToPath(import.meta.url)
+      const child = spawn(process.execPath, ["--import", "tsx", self, "--child", ...args], { stdio: ["ignore", "pipe", "inherit"] })
+      let text = ""
+      child.stdout?.on("data", (chunk: Buffer) => {
+        text += chunk.toString()
+        const match = /READY (\d+)|port (\d+)|udp 127\.0\.0\.1:(\d+)/.exec(text)
+        if (match !== null) resume(Effect.succeed({ child, port: Number(match[1] ?? match[2] ?? match[3]) }))
+      })
+      child.on("exit", (code) => resume(Effect.fail(new Error(`child exited with ${code}`))))
+    }),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+  )
+
+const rssKiB = (pid: number, field: "VmRSS" | "VmHWM"): number => {
+  try {
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))
+    return match === null ? Number.NaN : Number(match[1])
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** CPU time a process has used, in microseconds (Linux /proc; 10 ms resolution). */
+const cpuMicros = (pid: number): number => {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+const pingPong = (port: number) =>
+  Effect.promise(
+    () =>
+      new Promise<number>((resolve) => {
+        const socket = dgram.createSocket("udp4")
+        const payload = Buffer.alloc(1024)
+        let rounds = 0
+        let startMs = 0
+        socket.on("message", () => {
+          if (++rounds === pingPongRounds) {
+            socket.close()
+            resolve(pingPongRounds / ((performance.now() - startMs) / 1000))
+          } else socket.send(payload, port, "127.0.0.1")
+        })
+        socket.bind(0, "127.0.0.1", () => {
+          startMs = performance.now()
+          socket.send(payload, port, "127.0.0.1")
+        })
+      })
+  )
+
+const sha256 = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex")
+
+interface Case {
+  readonly mode: "stop-and-wait" | "windowed"
+  readonly bufSize: number
+  readonly sizeBytes: number
+}
+
+const runCase = (root: string, input: string, spec: Case) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const outDir = fs.mkdtempSync(path.join(root, "out-"))
+      const { child, port } = yield* spawnChild(["--receiver", String(spec.bufSize), outDir])
+      const rssBeforeKiB = rssKiB(child.pid!, "VmRSS")
+      const receiverCpuBefore = cpuMicros(child.pid!)
+      const senderCpuBefore = process.cpuUsage()
+      const startMs = performance.now()
+      const result = yield* sendFile({ host: "127.0.0.1", port, localPath: input, remoteName: "bench.bin", config: configWith(spec.bufSize), windowed: spec.mode === "windowed" }).pipe(
+        Effect.timeoutFail({ duration: caseTimeout, onTimeout: () => new Error(`timed out after ${Duration.format(caseTimeout)}`) })
+      )
+      const seconds = (performance.now() - startMs) / 1000
+      const peakKiB = rssKiB(child.pid!, "VmHWM")
+      const senderCpu = process.cpuUsage(senderCpuBefore)
+      const senderCpuPerDatagram = (senderCpu.user + senderCpu.system) / result.datagramsSent
+      const receiverCpuPerDatagram = (cpuMicros(child.pid!) - receiverCpuBefore) / result.datagramsSent
+      const intact = sha256(path.join(outDir, "bench.bin")) === sha256(input)
+      fs.rmSync(outDir, { recursive: true, force: true })
+      return { ...spec, mbPerSecond: spec.sizeBytes / 1e6 / seconds, seconds, window: result.window, retransmissions: result.retransmissions, rssGrowthMiB: (peakKiB - rssBeforeKiB) / 1024, intact, senderCpuPerDatagram, receiverCpuPerDatagram }
+    })
+  )
+
+const main = Effect.gen(function* () {
+  const quick = process.argv.includes("--quick")
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "troupe-bench-"))
+  const memory = process.argv.includes("--memory")
+  const sizes = quick ? [MiB] : memory ? [MiB, 64 * MiB, 256 * MiB] : [MiB, 64 * MiB]
+  const inputs = new Map(sizes.map((size) => {
+    const file = path.join(root, `input-${size}`)
+    const handle = fs.openSync(file, "w")
+    for (let written = 0; written < size; written += MiB) fs.writeSync(handle, crypto.randomBytes(Math.min(MiB, size - written)))
+    fs.closeSync(handle)
+    return [size, file] as const
+  }))
+  const echo = yield* spawnChild(["--echo"])
+  const roundTrips = yield* pingPong(echo.port)
+  console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}; bare UDP ping-pong (1024 B): ${Math.round(roundTrips)} round trips/s = ${(roundTrips * 1024 / 1e6).toFixed(1)} MB/s`)
+  const cases: Array<Case> = []
+  for (const sizeBytes of sizes) {
+    if (sizeBytes > 64 * MiB) {
+      cases.push({ mode: "windowed", bufSize: 1472, sizeBytes })
+      continue
+    }
+    for (const [mode, bufSize] of [["stop-and-wait", 1024], ["stop-and-wait", 65000], ["windowed", 1024], ["windowed", 1472]] as const) {
+      cases.push({ mode, bufSize, sizeBytes })
+    }
+  }
+  console.log("mode            buf_size  size      MB/s     seconds  window  retransmits  rx RSS growth  CPU us/datagram tx rx  intact")
+  for (const spec of cases) {
+    const row = yield* Effect.either(runCase(root, inputs.get(spec.sizeBytes)!, spec))
+    if (row._tag === "Left") {
+      console.log(`${spec.mode.padEnd(16)}${String(spec.bufSize).padEnd(10)}${`${spec.sizeBytes / MiB} MiB`.padEnd(10)}FAILED: ${row.left.message}`)
+      continue
+    }
+    const r = row.right
+    console.log(
+      `${r.mode.padEnd(16)}${String(r.bufSize).padEnd(10)}${`${r.sizeBytes / MiB} MiB`.padEnd(10)}${r.mbPerSecond.toFixed(1).padEnd(9)}${r.seconds.toFixed(2).padEnd(9)}${String(r.window).padEnd(8)}${String(r.retransmissions).padEnd(13)}${`${r.rssGrowthMiB.toFixed(1)} MiB`.padEnd(15)}${`${r.senderCpuPerDatagram.toFixed(0)} ${r.receiverCpuPerDatagram.toFixed(0)}`.padEnd(23)}${r.intact}`
+    )
+  }
+  fs.rmSync(root, { recursive: true, force: true })
+}).pipe(Effect.scoped, Effect.provide(DatagramLive), Logger.withMinimumLogLevel(LogLevel.Warning))
+
+const childAt = process.argv.indexOf("--child")
+if (childAt >= 0) await runChild(process.argv.slice(childAt + 1))
+else await Effect.runPromise(main)
