@@ -49,6 +49,8 @@ export interface SwarmResult {
   readonly virtualMs: number
   /** Every recorded operation, in the checker's format (write it out to replay the check). */
   readonly history: ReadonlyArray<Operation>
+  /** Digest of every network event of the run: equal digests mean identical runs. */
+  readonly traceDigest: string
 }
 
 const pick = <A>(prng: Prng, items: ReadonlyArray<A>): A => items[prng.nextIntBetween(0, items.length - 1)]!
@@ -143,7 +145,7 @@ const scenario = (seed: number, parameters: SwarmParameters) => Effect.scoped(Ef
   const livenessEnd = (yield* Clock.currentTimeMillis) + 3000
   yield* Effect.sleep("2 seconds") // an election after the last restart
   yield* runWorkload(cluster, liveness, prng.fork("liveness"), { ...workloadOptions, maxThinkMs: 10, clientPrefix: "l" }, livenessEnd + 2000)
-  return { cluster, history, liveness, faults }
+  return { cluster, history, liveness, faults, traceDigest: yield* cluster.network.traceDigest }
 }))
 
 /** Runs one seed to completion in virtual time and checks every invariant. */
@@ -153,9 +155,9 @@ export const runSwarmSeed = (seed: number, override?: Partial<SwarmParameters>):
   const exit = time.run(scenario(seed, parameters), Random.make(seed), { maxTimeMs: 120_000, maxTasks: 200_000_000 })
   const problems: Array<string> = []
   if (Exit.isFailure(exit)) {
-    return { seed, parameters, ok: false, problems: [`run failed: ${String(exit.cause)}`], faults: [], operations: 0, completed: 0, terms: 0, virtualMs: time.now, history: [] }
+    return { seed, parameters, ok: false, problems: [`run failed: ${String(exit.cause)}`], faults: [], operations: 0, completed: 0, terms: 0, virtualMs: time.now, history: [], traceDigest: "" }
   }
-  const { cluster, faults, history, liveness } = exit.value
+  const { cluster, faults, history, liveness, traceDigest } = exit.value
   for (const violation of cluster.monitor.violations) problems.push(`${violation.atMs}ms ${violation.invariant}: ${violation.detail}`)
   const all = [...history.operations, ...liveness.operations]
   const check = checkHistory(all)
@@ -169,7 +171,7 @@ export const runSwarmSeed = (seed: number, override?: Partial<SwarmParameters>):
   return {
     seed, parameters, ok: problems.length === 0, problems, faults,
     operations: all.length, completed: history.completed + liveness.completed,
-    terms: cluster.monitor.terms, virtualMs: time.now, history: all
+    terms: cluster.monitor.terms, virtualMs: time.now, history: all, traceDigest
   }
 }
 
