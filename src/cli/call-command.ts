@@ -3,44 +3,21 @@
  * actors of a cluster through any node's /rpc endpoint, finding the cluster like
  * `troupe-client` (`--hosts h:p,h:p`, else ./servers.txt). Output is exactly the lab's; on
  * failure `ERROR: ...` on stdout and exit code 1.
- *
- * @effect/cli reserves `-h` for help; `rewriteHostsFlag` turns the troupe-client style
- * `-h HOSTS` into `--hosts HOSTS` and must be applied to argv before parsing.
  */
 import { Args, Command, Options } from "@effect/cli"
 import type { RpcClientError } from "@effect/rpc"
-import { Chunk, Console, Effect, Either, Option, Stream } from "effect"
+import { Chunk, Console, Effect, Option, Stream } from "effect"
 import { formatGcd } from "../../actors/gcd/index.js"
 import { formatIsPrime } from "../../actors/prime/index.js"
 import { formatSplit } from "../../actors/text/index.js"
 import type { TroupeConfig } from "../../config/schema.js"
 import { loadConfig } from "../config/load.js"
-import { formatAddress, parseHostPort, readServersFile } from "../config/servers.js"
+import { formatAddress } from "../config/servers.js"
 import { callWithFailover, oneShotClient } from "../compute/client.js"
 import type { ComputeError } from "../compute/errors.js"
 import type { ComputeRpcClientShape } from "../compute/rpc.js"
 import { reportError } from "./primes-command.js"
-
-/** `-h X` -> `--hosts X` (only when X looks like a host list, so `-h` alone still means help). */
-export const rewriteHostsFlag = (argv: ReadonlyArray<string>): Array<string> =>
-  argv.map((arg, index) => (arg === "-h" && /^[^-\s][^\s]*:\d+/.test(argv[index + 1] ?? "") ? "--hosts" : arg))
-
-/** The nodes to try: the `--hosts` list, else every server in ./servers.txt. */
-export const resolveHosts = (hosts: Option.Option<string>, serversFile = "./servers.txt"): Either.Either<ReadonlyArray<string>, string> => {
-  if (Option.isSome(hosts)) {
-    const parsed: Array<string> = []
-    for (const text of hosts.value.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
-      const address = parseHostPort(text)
-      if (typeof address === "string") return Either.left(address)
-      parsed.push(formatAddress(address.host, address.port))
-    }
-    return parsed.length === 0 ? Either.left("--hosts lists no server") : Either.right(parsed)
-  }
-  return Either.match(readServersFile(serversFile), {
-    onLeft: (error) => Either.left(`no --hosts given and ${error.message}`),
-    onRight: ({ servers }) => Either.right(servers.map((server) => server.id))
-  })
-}
+import { resolveNodes } from "./resolve-nodes.js"
 
 const hostsOption = Options.text("hosts").pipe(
   Options.withDescription("host:port[,host:port...] of any nodes (default: ./servers.txt); -h works too"),
@@ -54,10 +31,10 @@ const callAndPrint = <A>(
   render: (answer: A) => string
 ) =>
   Effect.gen(function* () {
-    const targets = resolveHosts(hosts)
-    if (Either.isLeft(targets)) return yield* reportError(targets.left)
+    const nodes = yield* resolveNodes(Option.getOrUndefined(hosts))
     const config: TroupeConfig = yield* loadConfig({ env: process.env })
-    const { value } = yield* callWithFailover(targets.right, config, attempt, oneShotClient)
+    const targets = nodes.map((node) => formatAddress(node.host, node.port))
+    const { value } = yield* callWithFailover(targets, config, attempt, oneShotClient)
     yield* Console.log(render(value))
   }).pipe(Effect.catchAll((error) => reportError(error.message)))
 

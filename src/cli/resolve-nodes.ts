@@ -25,3 +25,10 @@ export const resolveNodes = (hosts: string | undefined, serversFile = "servers.t
       onRight: (servers) => Effect.succeed(servers.map(({ host, port }) => ({ host, port })))
     })
   })
+
+/**
+ * `-h X` -> `--hosts X` when X looks like a host list (troupe-client's spelling); @effect/cli keeps
+ * `-h` for help, which a bare `-h` still means.
+ */
+export const rewriteHostsFlag = (argv: ReadonlyArray<string>): Array<string> =>
+  argv.map((arg, index) => (arg === "-h" && /^[^-\s][^\s]*:\d+/.test(argv[index + 1] ?? "") ? "--hosts" : arg))

@@ -16,6 +16,7 @@ import { nodeCommand } from "./node-command.js"
 import { primesCommand, servePrimesCommand } from "./primes-command.js"
 import { receiveCommand } from "./receive-command.js"
 import { sendCommand } from "./send-command.js"
+import { rewriteHostsFlag } from "./resolve-nodes.js"
 import { simCommand } from "./sim-command.js"
 
 const troupe = Command.make("troupe").pipe(
@@ -25,10 +26,5 @@ const troupe = Command.make("troupe").pipe(
   ])
 )
 
-/** Like troupe-client, `-h host:port,...` names nodes (@effect/cli keeps -h for help otherwise). */
-const argv = process.argv.map((arg, index) =>
-  index >= 2 && arg === "-h" && /:\d+/.test(process.argv[index + 1] ?? "") ? "--hosts" : arg
-)
-
 const cli = Command.run(troupe, { name: "troupe", version: "0.1.0" })
-cli(argv).pipe(exitWith, Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true }))
+cli(rewriteHostsFlag(process.argv)).pipe(exitWith, Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true }))
