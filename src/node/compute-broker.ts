@@ -26,6 +26,7 @@ export const makeComputeBroker = (replica: Replica, timeout: Duration.Duration):
       const peer = reachable[next++ % reachable.length]!
       const answer = yield* Effect.either(replica.peerCalls.call(peer, "compute", encodeComputeCall(callOf(op, input)), timeout))
       if (Either.isLeft(answer)) return Option.none()
+      replica.metrics.inc("troupe_compute_offloaded_total", "Compute calls run on a peer because the local pool was saturated")
       const resultSchema = computeResultSchemas[op] as unknown as Schema.Schema<ComputeOutput<typeof op>, unknown>
       const decoded = Schema.decodeUnknownEither(Schema.parseJson(resultSchema))(answer.right)
       return Either.isRight(decoded) ? Option.some(decoded.right) : Option.none()
@@ -34,7 +35,8 @@ export const makeComputeBroker = (replica: Replica, timeout: Duration.Duration):
 }
 
 /** Serves calls offloaded by peers on this node's own pool. */
-export const computeActorHandler = (compute: ComputeShape): ActorHandler => (request) => {
+export const computeActorHandler = (compute: ComputeShape, replica: Replica): ActorHandler => (request) => {
+  replica.metrics.inc("troupe_compute_served_for_peers_total", "Compute calls run here for a saturated peer")
   const call = decodeComputeCall(request)
   if (Either.isLeft(call)) return Effect.fail({ status: 400, message: "malformed compute call" })
   const { _tag: op, ...input } = call.right

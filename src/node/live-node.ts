@@ -64,7 +64,7 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
       seed: Math.floor(Math.random() * 2 ** 31)
     })
     const compute = yield* makeCompute({ config, broker: makeComputeBroker(replica, config.compute.callTimeout) })
-    replica.serveActor("compute", computeActorHandler(compute))
+    replica.serveActor("compute", computeActorHandler(compute, replica))
     if (config.compute.primesPort > 0) {
       // The Lab02 line protocol, when the operator turns it on: its own port, same worker pool.
       yield* servePrimes({
