@@ -12,6 +12,7 @@ import { checkCommand } from "./check-command.js"
 import { exitWith } from "./exit.js"
 import { kvCommand } from "./kv-command.js"
 import { localCommand } from "./local-command.js"
+import { nemesisCommand } from "./nemesis-command.js"
 import { nodeCommand } from "./node-command.js"
 import { primesCommand, servePrimesCommand } from "./primes-command.js"
 import { receiveCommand } from "./receive-command.js"
@@ -22,7 +23,7 @@ import { simCommand } from "./sim-command.js"
 const troupe = Command.make("troupe").pipe(
   Command.withDescription("a fault-tolerant service runtime: replicated KV, file transfer, compute actors"),
   Command.withSubcommands([
-    nodeCommand, localCommand, kvCommand, adminCommand, sendCommand, receiveCommand, callCommand, servePrimesCommand, primesCommand, checkCommand, simCommand
+    nodeCommand, localCommand, kvCommand, adminCommand, sendCommand, receiveCommand, callCommand, servePrimesCommand, primesCommand, checkCommand, simCommand, nemesisCommand
   ])
 )
 
