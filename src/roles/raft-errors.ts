@@ -25,7 +25,9 @@ export class ProposalLost extends Data.TaggedError("ProposalLost")<{ readonly in
  * client id and seq is safe. */
 export class OutcomeUnknown extends Data.TaggedError("OutcomeUnknown")<{ readonly index: number }> {
   override get message(): string {
-    return `lost track of the write at index ${this.index}; it may or may not have taken effect`
+    return this.index === 0
+      ? "the write did not commit within raft.proposalTimeout; it may or may not take effect"
+      : `lost track of the write at index ${this.index}; it may or may not have taken effect`
   }
 }
 

@@ -160,6 +160,19 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       }
     })
 
+    /**
+     * A proposal whose entry is no longer in the log at its index with its term (truncated by a
+     * new leader, or overwritten) can never commit: answer it now rather than when (if ever) the
+     * log grows back past its index.
+     */
+    const settleDiscardedProposals = Effect.gen(function*() {
+      for (const [index, pending] of pendingProposals) {
+        if (state.log.termAt(index) === pending.term) continue
+        pendingProposals.delete(index)
+        yield* Deferred.fail(pending.done, new ProposalLost({ index }))
+      }
+    })
+
     const releaseReads = Effect.gen(function*() {
       const applied = state.appliedIndex
       for (let i = parkedReads.length - 1; i >= 0; i--) {
@@ -214,6 +227,9 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         for (const { message, to } of output.messages) yield* transport.send(to, message)
       }
       for (const output of outputs) yield* applyOutput(output)
+      if (outputs.some((output) => output.persist.truncateFrom !== undefined || output.softState !== undefined)) {
+        yield* settleDiscardedProposals
+      }
       yield* releaseReads
     })
 
@@ -268,7 +284,13 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const run = Effect.zipRight(boot, Effect.raceFirst(loop, Effect.zipRight(ticker, Effect.never)))
 
     return {
-      propose: (data) => enqueueWithReply<unknown>((done) => ({ _tag: "Propose", data, done })),
+      propose: (data) =>
+        enqueueWithReply<unknown>((done) => ({ _tag: "Propose", data, done })).pipe(
+          Effect.timeoutFail({
+            duration: config.raft.proposalTimeout,
+            onTimeout: () => new OutcomeUnknown({ index: 0 })
+          })
+        ),
       linearizableRead: enqueueWithReply<void>((done) => ({ _tag: "Read", done })),
       receive: (from, message) => Effect.asVoid(offer({ _tag: "Receive", from, message })),
       transferLeadership: (to) => Effect.asVoid(offer({ _tag: "Transfer", to })),

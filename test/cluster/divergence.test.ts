@@ -92,9 +92,9 @@ describe("reads and proposals on a deposed leader", () => {
     }))
   }, 60_000)
 
-  // PRODUCT BUG (see the report): a deposed leader never answers proposals whose entries were
-  // discarded unless the new log grows past their indices; raft.proposalTimeout is not enforced.
-  it.fails("a deposed leader answers every proposal whose entry was discarded within raft.proposalTimeout", async () => {
+  // Regression: a deposed leader used to leave these proposals unanswered until its log grew
+  // back past their indices.
+  it("a deposed leader answers every proposal whose entry was discarded within raft.proposalTimeout", async () => {
     await forEachSeed(seedsOr([231, 232, 233]), (seed) => Effect.gen(function*() {
       const cluster = yield* makeSimCluster({ seed, size: 3, linkFaults: lan })
       const waitMs = ms(cluster.config.raft.proposalTimeout) + 1000
