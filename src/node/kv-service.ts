@@ -54,11 +54,11 @@ export const makeKvService = (options: {
       }))
 
   const execute = (request: KvRequest): Effect.Effect<KvResult, KvFailure> =>
-    Effect.gen(function*() {
-      const status = yield* raft.status
-      if (status.role === "leader") return yield* executeLocally(request)
-      if (status.leader === null) return yield* new NotLeader({ leader: null })
-      return yield* forward(status.leader, request)
+    Effect.suspend(() => {
+      const status = raft.statusNow()
+      if (status.role === "leader") return executeLocally(request)
+      if (status.leader === null) return Effect.fail(new NotLeader({ leader: null }))
+      return forward(status.leader, request)
     })
 
   return { execute, executeLocally }

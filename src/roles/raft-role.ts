@@ -5,7 +5,7 @@
  * commit), sends the messages, applies committed entries to the state machine and answers the
  * proposals and reads that were waiting for them. Nothing leaves the node before it is durable.
  */
-import { Clock, Deferred, Duration, Effect, Option, Queue, Ref, Schedule } from "effect"
+import { Clock, Deferred, Duration, Effect, Option, Queue, Schedule } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import type { Metrics } from "../node/metrics.js"
@@ -37,6 +37,8 @@ export interface RaftRoleShape {
   readonly transferLeadership: (to?: NodeId) => Effect.Effect<void>
   readonly suspend: (duration: Duration.Duration) => Effect.Effect<void>
   readonly status: Effect.Effect<RaftStatus>
+  /** The same, synchronously: for hot paths that only need the role or the leader. */
+  readonly statusNow: () => RaftStatus
   /** The loop and its ticker: run under supervision for the node's lifetime. */
   readonly run: Effect.Effect<never, StorageError | WalError | RaftInitError>
 }
@@ -65,9 +67,12 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     let state: RaftState
     let lastSnapshotIndex = 0
     const mailbox = yield* Queue.dropping<RaftEvent>(config.runtime.mailboxCapacity)
-    const statusRef = yield* Ref.make<RaftStatus | undefined>(undefined)
+    /** Written by the loop after every batch; read by every request (cheap, no fiber). */
+    let currentStatus: RaftStatus = bootingStatus(options.self)
     let suspendedUntilMs = 0
-    const pendingProposals = new Map<number, { term: number; done: Deferred.Deferred<unknown, RaftUnavailable> }>()
+    /** In index order, which is also the order they were proposed in (Map keeps insertion order). */
+    const pendingProposals = new Map<number, { term: number; deadlineMs: number; done: Deferred.Deferred<unknown, RaftUnavailable> }>()
+    const proposalTimeoutMs = Duration.toMillis(config.raft.proposalTimeout)
     const readWaiters = new Map<number, Deferred.Deferred<void, RaftUnavailable>>()
     const parkedReads: Array<{ index: number; done: Deferred.Deferred<void, RaftUnavailable> }> = []
     let nextReadId = 1
@@ -99,16 +104,17 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       pendingProposals.clear()
       readWaiters.clear()
       parkedReads.length = 0
-      yield* Ref.set(statusRef, statusOf(state))
+      currentStatus = statusOf(state)
     })
 
     const offer = (event: RaftEvent) => Queue.offer(mailbox, event)
 
-    const isSuspended = Effect.map(Clock.currentTimeMillis, (now) => now < suspendedUntilMs)
+    const clock = yield* Effect.clock
+    const isSuspendedNow = () => clock.unsafeCurrentTimeMillis() < suspendedUntilMs
 
     const enqueueWithReply = <A>(make: (done: Deferred.Deferred<A, RaftUnavailable>) => RaftEvent) =>
       Effect.gen(function*() {
-        if (yield* isSuspended) return yield* new Suspended({ untilMs: suspendedUntilMs })
+        if (isSuspendedNow()) return yield* new Suspended({ untilMs: suspendedUntilMs })
         const done = yield* Deferred.make<A, RaftUnavailable>()
         if (!(yield* offer(make(done)))) return yield* new RaftBusy({ reason: "raft mailbox is full" })
         return yield* Deferred.await(done)
@@ -173,6 +179,16 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       }
     })
 
+    /** raft.proposalTimeout: past it the caller is told the outcome is unknown (the entry may still commit). */
+    const expireProposals = Effect.gen(function*() {
+      const now = clock.unsafeCurrentTimeMillis()
+      for (const [index, pending] of pendingProposals) {
+        if (pending.deadlineMs > now) return
+        pendingProposals.delete(index)
+        yield* Deferred.fail(pending.done, new OutcomeUnknown({ index }))
+      }
+    })
+
     const releaseReads = Effect.gen(function*() {
       const applied = state.appliedIndex
       for (let i = parkedReads.length - 1; i >= 0; i--) {
@@ -191,7 +207,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       const output = stepInto({ _tag: "Propose", data: events.map((event) => event.data) }, outputs)
       if (output.proposed !== undefined) {
         const { firstIndex, term } = output.proposed
-        events.forEach((event, i) => pendingProposals.set(firstIndex + i, { term, done: event.done }))
+        const deadlineMs = clock.unsafeCurrentTimeMillis() + proposalTimeoutMs
+        events.forEach((event, i) => pendingProposals.set(firstIndex + i, { term, deadlineMs, done: event.done }))
         return
       }
       const rejected = output.proposalRejected
@@ -244,12 +261,14 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const handleBatch = (events: ReadonlyArray<RaftEvent>) => Effect.gen(function*() {
       const outputs: Array<RaftOutput> = []
       const proposals: Array<Extract<RaftEvent, { _tag: "Propose" }>> = []
-      const suspended = yield* isSuspended
+      const suspended = isSuspendedNow()
+      let ticked = false
       for (const event of events) {
         if (suspended && (event._tag === "Tick" || event._tag === "Receive")) continue
         switch (event._tag) {
           case "Tick":
             stepInto({ _tag: "Tick" }, outputs)
+            ticked = true
             break
           case "Receive":
             stepInto({ _tag: "Receive", from: event.from, message: event.message }, outputs)
@@ -270,10 +289,11 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       }
       yield* answerProposals(proposals, outputs)
       yield* flush(outputs)
+      if (ticked) yield* expireProposals
       const compactOutputs: Array<RaftOutput> = []
       yield* maybeCompact(compactOutputs)
       yield* flush(compactOutputs)
-      yield* Ref.set(statusRef, statusOf(state))
+      currentStatus = statusOf(state)
     })
 
     const loop = Queue.takeBetween(mailbox, 1, MAX_BATCH).pipe(
@@ -284,19 +304,14 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const run = Effect.zipRight(boot, Effect.raceFirst(loop, Effect.zipRight(ticker, Effect.never)))
 
     return {
-      propose: (data) =>
-        enqueueWithReply<unknown>((done) => ({ _tag: "Propose", data, done })).pipe(
-          Effect.timeoutFail({
-            duration: config.raft.proposalTimeout,
-            onTimeout: () => new OutcomeUnknown({ index: 0 })
-          })
-        ),
+      propose: (data) => enqueueWithReply<unknown>((done) => ({ _tag: "Propose", data, done })),
       linearizableRead: enqueueWithReply<void>((done) => ({ _tag: "Read", done })),
       receive: (from, message) => Effect.asVoid(offer({ _tag: "Receive", from, message })),
       transferLeadership: (to) => Effect.asVoid(offer({ _tag: "Transfer", to })),
       suspend: (duration) =>
         Effect.map(Clock.currentTimeMillis, (now) => { suspendedUntilMs = now + Duration.toMillis(duration) }),
-      status: Effect.map(Ref.get(statusRef), (status) => status ?? bootingStatus(options.self)),
+      status: Effect.sync(() => currentStatus),
+      statusNow: () => currentStatus,
       run
     }
   })
