@@ -4,7 +4,7 @@
  * forward KV requests to the leader and by the compute broker to offload calls. Bounded: at most
  * `maxPending` calls wait at once; each waits at most its timeout.
  */
-import { Data, Deferred, Duration, Effect } from "effect"
+import { Data, Deferred, Duration, Effect, Exit } from "effect"
 import type { NodeId } from "../config/servers.js"
 import type { TransportShape } from "../net/Transport.js"
 
@@ -24,6 +24,8 @@ export interface PeerCallsShape {
   readonly call: (peer: NodeId, actor: string, request: string, timeout: Duration.Duration) => Effect.Effect<string, ForwardFailed>
   /** Called by the dispatcher when a ForwardReply arrives. */
   readonly complete: (requestId: number, ok: boolean, status: number, body: string) => Effect.Effect<void>
+  /** Fails every call waiting on `peer` at once (say, it stopped being the leader). */
+  readonly abandon: (peer: NodeId, reason: string) => void
 }
 
 export const makePeerCalls = (transport: TransportShape, maxPending: number): PeerCallsShape => {
@@ -57,5 +59,13 @@ export const makePeerCalls = (transport: TransportShape, maxPending: number): Pe
         : Deferred.fail(waiting.done, new ForwardFailed({ peer: waiting.peer, status, reason: body }))
     }).pipe(Effect.asVoid)
 
-  return { call, complete }
+  const abandon = (peer: NodeId, reason: string) => {
+    for (const [requestId, waiting] of pending) {
+      if (waiting.peer !== peer) continue
+      pending.delete(requestId)
+      Deferred.unsafeDone(waiting.done, Exit.fail(new ForwardFailed({ peer, status: 503, reason })))
+    }
+  }
+
+  return { call, complete, abandon }
 }

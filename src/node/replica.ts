@@ -50,12 +50,19 @@ export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, ne
     const metrics = options.metrics ?? new Metrics()
     const peers = options.members.filter((member) => member !== options.self)
     const machine = makeKvMachine(config.kv)
+    const peerCalls = makePeerCalls(transport, config.http.maxInflightRequests)
+    let knownLeader: NodeId | null = null
     const raft = yield* makeRaftRole({
       self: options.self, peers, config, store: options.store, transport, machine, metrics, seed: options.seed,
       onApply: options.onApply,
-      onSoftState: options.onSoftState
+      onSoftState: (soft) => {
+        // Requests forwarded to a leader that is no more would wait out their timeout: fail them
+        // now, so clients retry at once (with the same client id and seq, so exactly once).
+        if (knownLeader !== null && soft.leader !== knownLeader) peerCalls.abandon(knownLeader, `${knownLeader} is no longer the leader`)
+        knownLeader = soft.leader
+        options.onSoftState?.(soft)
+      }
     })
-    const peerCalls = makePeerCalls(transport, config.http.maxInflightRequests)
     const kv = makeKvService({ raft, machine, peers: peerCalls, forwardTimeout: config.http.forwardTimeout })
     const detector = makeFailureDetector({
       peers, transport,
