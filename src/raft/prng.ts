@@ -1,7 +1,8 @@
 /**
- * A seeded PRNG (mulberry32) whose whole state is one 32-bit integer, so the pure core can keep
- * it in its state and advance it functionally: same seed, same election timeouts.
+ * The core's randomness: mulberry32 (src/runtime/mulberry32.ts) with its state kept in the
+ * core's own state and advanced functionally, so the same seed gives the same election timeouts.
  */
+import { mulberry32Next } from "../runtime/mulberry32.js"
 
 export interface Draw {
   readonly value: number
@@ -10,11 +11,8 @@ export interface Draw {
 
 /** A float in [0, 1) and the next seed. */
 export const nextFloat = (seed: number): Draw => {
-  const next = (seed + 0x6d2b79f5) | 0
-  let t = next
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return { value: ((t ^ (t >>> 14)) >>> 0) / 4294967296, seed: next }
+  const step = mulberry32Next(seed)
+  return { value: step.value / 4294967296, seed: step.state }
 }
 
 /** An integer in [min, max] (inclusive) and the next seed. */

@@ -6,14 +6,9 @@
  * `mulberry32Next` is the pure step; `Prng` is a mutable convenience wrapper over it for shells.
  */
 
-/** Pure step: returns the next 32-bit unsigned output and the next state. */
-export const mulberry32Next = (state: number): { readonly value: number; readonly state: number } => {
-  const nextState = (state + 0x6d2b79f5) >>> 0
-  let mixed = nextState
-  mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1)
-  mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61)
-  return { value: (mixed ^ (mixed >>> 14)) >>> 0, state: nextState }
-}
+import { mulberry32Next } from "../runtime/mulberry32.js"
+
+export { mulberry32Next }
 
 /** FNV-1a over a string's UTF-16 code units: turns labels and text seeds into 32-bit seeds. */
 export const hashString32 = (text: string, basis = 0x811c9dc5): number => {
