@@ -4,9 +4,8 @@
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { RpcSerialization, RpcServer } from "@effect/rpc"
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, Layer } from "effect"
 import { ComputeHandlersLive, ComputeRpcs } from "../compute/rpc.js"
-import type { Compute } from "../compute/service.js"
 import { failureStatus, type KvFailure, type KvServiceShape } from "../node/kv-service.js"
 import type { RaftRoleShape } from "../roles/raft-role.js"
 import { KvError, KvRpcs } from "./kv-rpcs.js"

@@ -33,7 +33,7 @@ const certainlyNoEffect = (error: KvFailure | "timeout"): boolean =>
   error !== "timeout" && (error._tag === "NotLeader" || error._tag === "RaftBusy" || error._tag === "Suspended" ||
     error._tag === "ProposalLost" || error._tag === "BadRequest")
 
-const outputOf = (kind: Kind, result: KvResult): string | null | undefined => {
+const outputOf = (result: KvResult): string | null | undefined => {
   if (result._tag === "value") return result.value
   if (result._tag === "swapped") return String(result.swapped)
   return undefined
@@ -89,7 +89,7 @@ const clientLoop = (cluster: SimCluster, history: History, prng: Prng, clientInd
       if (outcome._tag === "Right" && outcome.right._tag !== "refused") {
         history.completed++
         if (kind !== "get") lastWritten = value
-        history.operations.push({ ...base, output: outputOf(kind, outcome.right) ?? null, ret, ok: true })
+        history.operations.push({ ...base, output: outputOf(outcome.right) ?? null, ret, ok: true })
         continue
       }
       history.failed++
