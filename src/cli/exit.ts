@@ -2,6 +2,7 @@
  * How troupe's binaries end: `ERROR: message` on stdout and exit 1 for a failed operation, exit 2
  * for bad usage or configuration (the message names the file and line when there is one).
  */
+import { ValidationError } from "@effect/cli"
 import { Cause, Console, Data, Effect } from "effect"
 
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly reason: string }> {
@@ -20,12 +21,11 @@ export const exitWith = <A, E, R>(program: Effect.Effect<A, E, R>): Effect.Effec
       if (Cause.isInterruptedOnly(cause)) return Effect.void
       const failure = Cause.failureOption(cause)
       const error = failure._tag === "Some" ? failure.value : Cause.squash(cause)
-      const usage = error instanceof UsageError || (typeof error === "object" && error !== null &&
-        "_tag" in error && ["ValidationError", "MissingValue", "InvalidValue", "CommandMismatch", "UnclusteredFlag",
-          "MissingFlag", "MissingSubcommand", "CorrectedFlag", "InvalidArgument", "NoBuiltInMatch", "MultipleValuesDetected"]
-          .includes(String((error as { _tag: unknown })._tag)))
+      // @effect/cli has already printed its own message for a bad command line.
+      const cliUsage = ValidationError.isValidationError(error)
+      const usage = cliUsage || error instanceof UsageError
       return Effect.zipRight(
-        usage && !(error instanceof UsageError) ? Effect.void : Console.log(`ERROR: ${messageOf(error)}`),
+        cliUsage ? Effect.void : Console.log(`ERROR: ${messageOf(error)}`),
         Effect.sync(() => { process.exitCode = usage ? 2 : 1 })
       )
     }),
