@@ -4,7 +4,7 @@
  * relays the answer. A forwarded request is never forwarded again (no loops between nodes that
  * disagree about the leader): the receiving node serves it or says it cannot.
  */
-import { Data, type Duration, Effect, Either, Schema } from "effect"
+import { Data, Duration, Effect, Either, Schema } from "effect"
 import type { NodeId } from "../config/servers.js"
 import { isWrite, KvRequest, type KvResult, KvResult as KvResultSchema } from "../../actors/kv/commands.js"
 import type { RaftRoleShape } from "../roles/raft-role.js"
@@ -30,6 +30,9 @@ export interface KvServiceShape {
   readonly executeLocally: (request: KvRequest) => Effect.Effect<KvResult, KvFailure>
 }
 
+/** How many times a repeatable request is sent to the leader within `forwardTimeout`. */
+const FORWARD_ATTEMPTS = 5
+
 const decodeRequest = Schema.decodeUnknownEither(Schema.parseJson(KvRequest))
 const decodeResult = Schema.decodeUnknownEither(Schema.parseJson(KvResultSchema))
 
@@ -46,12 +49,25 @@ export const makeKvService = (options: {
       ? Effect.map(raft.propose(encodeCommand(request)), (result) => result as KvResult)
       : Effect.map(raft.linearizableRead, () => machine.query(request))
 
-  const forward = (leader: NodeId, request: KvRequest) =>
-    Effect.flatMap(peers.call(leader, "kv", JSON.stringify(request), options.forwardTimeout), (body) =>
+  /**
+   * A Forward or its reply can be lost on the way: a request that is safe to repeat (a read, or
+   * a write with a client id and seq, which the leader applies once) is sent again after a fifth
+   * of the forward timeout; a plain write is sent once (at most once beats twice).
+   */
+  const attemptTimeout = Duration.millis(Duration.toMillis(options.forwardTimeout) / FORWARD_ATTEMPTS)
+  const forward = (leader: NodeId, request: KvRequest) => {
+    const repeatable = !isWrite(request) || (request.client !== undefined && request.seq !== undefined)
+    const text = JSON.stringify(request)
+    const once = peers.call(leader, "kv", text, repeatable ? attemptTimeout : options.forwardTimeout)
+    const sent = repeatable
+      ? once.pipe(Effect.retry({ times: FORWARD_ATTEMPTS - 1, while: (error) => error.timedOut === true }))
+      : once
+    return Effect.flatMap(sent, (body) =>
       Either.match(decodeResult(body), {
         onLeft: () => Effect.fail(new ForwardFailed({ peer: leader, status: 502, reason: "leader sent a malformed answer" })),
         onRight: Effect.succeed
       }))
+  }
 
   const execute = (request: KvRequest): Effect.Effect<KvResult, KvFailure> =>
     Effect.suspend(() => {

@@ -13,6 +13,8 @@ export class ForwardFailed extends Data.TaggedError("ForwardFailed")<{
   readonly reason: string
   /** The HTTP status the peer answered with, or 503 when it did not answer. */
   readonly status: number
+  /** No answer in time: the request or its reply may have been lost on the way. */
+  readonly timedOut?: boolean
 }> {
   override get message(): string {
     return this.reason
@@ -44,7 +46,8 @@ export const makePeerCalls = (transport: TransportShape, maxPending: number): Pe
       return yield* Deferred.await(done).pipe(
         Effect.timeoutFail({
           duration: timeout,
-          onTimeout: () => new ForwardFailed({ peer, status: 503, reason: `${peer} did not answer within ${Duration.format(timeout)}` })
+          onTimeout: () =>
+            new ForwardFailed({ peer, status: 503, timedOut: true, reason: `${peer} did not answer within ${Duration.format(timeout)}` })
         }),
         Effect.ensuring(Effect.sync(() => pending.delete(requestId)))
       )

@@ -33,7 +33,7 @@ export const drawParameters = (prng: Prng): SwarmParameters => ({
   duplicateProbability: prng.chance(0.3) ? prng.nextFloat() * 0.1 : 0,
   reorderProbability: prng.chance(0.3) ? prng.nextFloat() * 0.2 : 0,
   faultEveryMs: prng.nextIntBetween(200, 1500),
-  chaosMs: prng.nextIntBetween(3000, 6000),
+  chaosMs: prng.nextIntBetween(2500, 5000),
   clients: prng.nextIntBetween(2, 5)
 })
 
@@ -52,6 +52,9 @@ export interface SwarmResult {
   /** Digest of every network event of the run: equal digests mean identical runs. */
   readonly traceDigest: string
 }
+
+/** After healing, every client must complete a call within this much virtual time. */
+const LIVENESS_MS = 5000
 
 const pick = <A>(prng: Prng, items: ReadonlyArray<A>): A => items[prng.nextIntBetween(0, items.length - 1)]!
 
@@ -142,9 +145,9 @@ const scenario = (seed: number, parameters: SwarmParameters) => Effect.scoped(Ef
   yield* healAll(cluster)
   faults.push(`${yield* Clock.currentTimeMillis}ms heal all`)
   const liveness = new History()
-  const livenessEnd = (yield* Clock.currentTimeMillis) + 3000
-  yield* Effect.sleep("2 seconds") // an election after the last restart
-  yield* runWorkload(cluster, liveness, prng.fork("liveness"), { ...workloadOptions, maxThinkMs: 10, clientPrefix: "l" }, livenessEnd + 2000)
+  const livenessEnd = (yield* Clock.currentTimeMillis) + LIVENESS_MS
+  yield* Effect.sleep("1 second") // an election after the last restart
+  yield* runWorkload(cluster, liveness, prng.fork("liveness"), { ...workloadOptions, maxThinkMs: 10, clientPrefix: "l" }, livenessEnd)
   return { cluster, history, liveness, faults, traceDigest: yield* cluster.network.traceDigest }
 }))
 
@@ -167,7 +170,8 @@ export const runSwarmSeed = (seed: number, override?: Partial<SwarmParameters>):
   } else if (check.verdict === "unknown") {
     problems.push("linearizable: unknown (search budget exceeded)")
   }
-  if (liveness.completed === 0) problems.push(`liveness: no client call completed in the ${"5 s"} after healing`)
+  const stuck = Array.from({ length: parameters.clients }, (_, i) => `l${i}`).filter((client) => !liveness.completedBy.has(client))
+  if (stuck.length > 0) problems.push(`liveness: ${stuck.join(", ")} completed no call in the ${LIVENESS_MS} ms after healing`)
   return {
     seed, parameters, ok: problems.length === 0, problems, faults,
     operations: all.length, completed: history.completed + liveness.completed,

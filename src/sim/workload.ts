@@ -41,6 +41,8 @@ const outputOf = (result: KvResult): string | null | undefined => {
 
 export class History {
   readonly operations: Array<Operation> = []
+  /** Completed calls per client. */
+  readonly completedBy = new Map<string, number>()
   completed = 0
   failed = 0
 }
@@ -88,6 +90,7 @@ const clientLoop = (cluster: SimCluster, history: History, prng: Prng, clientInd
       }
       if (outcome._tag === "Right" && outcome.right._tag !== "refused") {
         history.completed++
+        history.completedBy.set(client, (history.completedBy.get(client) ?? 0) + 1)
         if (kind !== "get") lastWritten = value
         history.operations.push({ ...base, output: outputOf(outcome.right) ?? null, ret, ok: true })
         continue
