@@ -13,7 +13,6 @@ import { formatSplit } from "../../actors/text/index.js"
 import type { TroupeConfig } from "../../config/schema.js"
 import { loadConfig } from "../config/load.js"
 import { formatAddress } from "../config/servers.js"
-import { callWithFailover, oneShotClient } from "../compute/client.js"
 import type { ComputeError } from "../compute/errors.js"
 import type { ComputeRpcClientShape } from "../compute/rpc.js"
 import { reportError } from "./primes-command.js"
@@ -34,6 +33,8 @@ const callAndPrint = <A>(
     const nodes = yield* resolveNodes(Option.getOrUndefined(hosts))
     const config: TroupeConfig = yield* loadConfig({ env: process.env })
     const targets = nodes.map((node) => formatAddress(node.host, node.port))
+    // Loaded on use (the RPC client is large), so that other commands start fast.
+    const { callWithFailover, oneShotClient } = yield* Effect.promise(() => import("../compute/client.js"))
     const { value } = yield* callWithFailover(targets, config, attempt, oneShotClient)
     yield* Console.log(render(value))
   }).pipe(Effect.catchAll((error) => reportError(error.message)))

@@ -7,9 +7,6 @@ import { Args, Command } from "@effect/cli"
 import { Console, Duration, Effect } from "effect"
 import { loadConfig } from "../config/load.js"
 import { parseHostPort } from "../config/servers.js"
-import { runPrimesClient, LAB02_NUMBERS } from "../compute/primes-client.js"
-import { servePrimes } from "../compute/primes-server.js"
-import { makeCompute } from "../compute/service.js"
 
 /**
  * Prints `ERROR: ...` on stdout (troupe's convention, see exit.ts) and makes the process exit
@@ -30,6 +27,8 @@ export const servePrimesCommand = Command.make(
       Effect.gen(function* () {
         if (port < 1 || port > 65535) return yield* reportError(`${port} is not a port number (1-65535)`)
         const config = yield* configFromEnvironment
+        const [{ servePrimes }, { makeCompute }] = yield* Effect.promise(() =>
+          Promise.all([import("../compute/primes-server.js"), import("../compute/service.js")]))
         const compute = yield* makeCompute({ config })
         // Listen only once the workers are up, so the first clients are not served late.
         yield* compute.ready.pipe(Effect.timeoutFail({ duration: config.compute.callTimeout, onTimeout: () => new Error("the compute workers did not start in time") }))
@@ -60,6 +59,7 @@ export const primesCommand = Command.make(
       const address = parseHostPort(server)
       if (typeof address === "string") return yield* reportError(address)
       const config = yield* configFromEnvironment
+      const { LAB02_NUMBERS, runPrimesClient } = yield* Effect.promise(() => import("../compute/primes-client.js"))
       yield* runPrimesClient({
         ...address,
         numbers: numbers.length === 0 ? LAB02_NUMBERS : numbers,

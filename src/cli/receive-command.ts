@@ -6,9 +6,6 @@ import * as fs from "node:fs"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Either } from "effect"
 import { loadConfig } from "../config/load.js"
-import { DatagramLive } from "../net/datagram.js"
-import { folderSink } from "../transfer/folder-sink.js"
-import { runReceiver } from "../transfer/receiver.js"
 import { UsageError } from "./exit.js"
 
 const port = Args.integer({ name: "PORT" }).pipe(Args.withDescription("UDP port to listen on"))
@@ -20,6 +17,9 @@ export const receiveCommand = Command.make("receive", { port, dir, host }, (args
     if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) return yield* new UsageError({ reason: `${args.port} is not a port number (1-65535)` })
     const config = loadConfig({ env: process.env })
     if (Either.isLeft(config)) return yield* new UsageError({ reason: config.left.message })
+    // Loaded on use, so that other commands start fast.
+    const [{ DatagramLive }, { folderSink }, { runReceiver }] = yield* Effect.promise(() =>
+      Promise.all([import("../net/datagram.js"), import("../transfer/folder-sink.js"), import("../transfer/receiver.js")]))
     const folder = yield* Effect.try({
       try: () => {
         fs.mkdirSync(args.dir, { recursive: true })

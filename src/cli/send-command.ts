@@ -7,9 +7,6 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Duration, Effect, Either } from "effect"
 import { loadConfig } from "../config/load.js"
 import { parseHostPort } from "../config/servers.js"
-import { DatagramLive } from "../net/datagram.js"
-import { progressReporter } from "../transfer/progress.js"
-import { sendFile } from "../transfer/sender.js"
 import { UsageError } from "./exit.js"
 
 const target = Args.text({ name: "HOST:PORT" }).pipe(Args.withDescription("the receiver (troupe receive, a node, or the lab server)"))
@@ -25,6 +22,9 @@ export const sendCommand = Command.make("send", { target, file, name, window }, 
     if (typeof address === "string") return yield* new UsageError({ reason: address })
     const config = loadConfig({ env: process.env })
     if (Either.isLeft(config)) return yield* new UsageError({ reason: config.left.message })
+    // Loaded on use, so that other commands start fast.
+    const [{ DatagramLive }, { progressReporter }, { sendFile }] = yield* Effect.promise(() =>
+      Promise.all([import("../net/datagram.js"), import("../transfer/progress.js"), import("../transfer/sender.js")]))
     const progress = progressReporter(process.stdout)
     const result = yield* sendFile({
       ...address,
