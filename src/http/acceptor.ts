@@ -4,12 +4,12 @@
  * requests in flight (503 past the limit), and answers every error as `ERROR: reason` text.
  */
 import * as http from "node:http"
-import { Duration, Effect, Exit, Runtime } from "effect"
+import { Cause, Duration, Effect, Exit, Option, Runtime } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { KvRequest, KvResult } from "../../actors/kv/commands.js"
 import { failureStatus, type KvFailure } from "../node/kv-service.js"
 import type { Replica } from "../node/replica.js"
-import { route } from "./route.js"
+import { type Route, route } from "./route.js"
 
 export interface AcceptorOptions {
   readonly replica: Replica
@@ -83,8 +83,7 @@ export const makeAcceptor = (options: AcceptorOptions) =>
       return json({ ...raft, id: replica.self, peers, inFlightRequests: inFlight, ...extra })
     })
 
-    const answer = (request: http.IncomingMessage): Effect.Effect<Answer> => {
-      const target = route(request.method ?? "GET", request.url ?? "/", limits)
+    const answer = (target: Route, request: http.IncomingMessage): Effect.Effect<Answer> => {
       switch (target._tag) {
         case "Get":
           return executeKv(target.key, { _tag: "get", key: target.key })
@@ -109,6 +108,7 @@ export const makeAcceptor = (options: AcceptorOptions) =>
 
     const timeoutMs = Duration.toMillis(limits.requestTimeout)
     const timedOut = text(503, "ERROR: request timed out inside the cluster (outcome unknown)")
+    const internalError = text(500, "ERROR: internal error")
 
     /**
      * The hot path: one Effect run per request, answered from its exit callback. The timeout is
@@ -135,8 +135,20 @@ export const makeAcceptor = (options: AcceptorOptions) =>
         replica.metrics.observeMs("troupe_http_request_seconds", "HTTP request latency", performance.now() - startedMs)
       }
       const timer = setTimeout(() => finish(timedOut), timeoutMs)
-      runCallback(answer(request), {
-        onExit: (exit) => finish(Exit.isSuccess(exit) ? exit.value : text(500, "ERROR: internal error"))
+      const target = route(request.method ?? "GET", request.url ?? "/", limits)
+      if (target._tag === "Get" || target._tag === "Put") {
+        const kvRequest: KvRequest = target._tag === "Get"
+          ? { _tag: "get", key: target.key }
+          : { _tag: "put", key: target.key, value: target.value, ...sessionOf(request) }
+        const servedHere = replica.kv.executeNow(kvRequest, (exit) =>
+          finish(Exit.match(exit, {
+            onSuccess: (result) => formatValue(target.key, result),
+            onFailure: (cause) => Option.match(Cause.failureOption(cause), { onNone: () => internalError, onSome: failure })
+          })))
+        if (servedHere) return
+      }
+      runCallback(answer(target, request), {
+        onExit: (exit) => finish(Exit.isSuccess(exit) ? exit.value : internalError)
       })
     }
 

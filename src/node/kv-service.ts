@@ -4,7 +4,7 @@
  * relays the answer. A forwarded request is never forwarded again (no loops between nodes that
  * disagree about the leader): the receiving node serves it or says it cannot.
  */
-import { Data, Duration, Effect, Either, Schema } from "effect"
+import { Data, Duration, Effect, Either, Exit, Schema } from "effect"
 import type { NodeId } from "../config/servers.js"
 import { isWrite, KvRequest, type KvResult, KvResult as KvResultSchema } from "../../actors/kv/commands.js"
 import type { RaftRoleShape } from "../roles/raft-role.js"
@@ -26,6 +26,11 @@ export type KvFailure = RaftUnavailable | ForwardFailed | BadRequest
 export interface KvServiceShape {
   /** Serves a request here if leader, else through the leader. */
   readonly execute: (request: KvRequest) => Effect.Effect<KvResult, KvFailure>
+  /**
+   * The hot path without a fiber: if this node is the leader, serves the request and calls
+   * `done` once (from the Raft loop) and answers true; else answers false and does nothing.
+   */
+  readonly executeNow: (request: KvRequest, done: (exit: Exit.Exit<KvResult, KvFailure>) => void) => boolean
   /** Serves a request forwarded by a peer: here or not at all. */
   readonly executeLocally: (request: KvRequest) => Effect.Effect<KvResult, KvFailure>
 }
@@ -77,7 +82,14 @@ export const makeKvService = (options: {
       return forward(status.leader, request)
     })
 
-  return { execute, executeLocally }
+  const executeNow = (request: KvRequest, done: (exit: Exit.Exit<KvResult, KvFailure>) => void): boolean => {
+    if (raft.statusNow().role !== "leader") return false
+    if (isWrite(request)) raft.proposeNow(encodeCommand(request), (exit) => done(Exit.map(exit, (result) => result as KvResult)))
+    else raft.readNow((exit) => done(Exit.map(exit, () => machine.query(request))))
+    return true
+  }
+
+  return { execute, executeLocally, executeNow }
 }
 
 /** The status code and text a failure is reported with, over HTTP and over a forward. */

@@ -5,7 +5,7 @@
  * commit), sends the messages, applies committed entries to the state machine and answers the
  * proposals and reads that were waiting for them. Nothing leaves the node before it is durable.
  */
-import { Clock, Deferred, Duration, Effect, Option, Queue, Schedule } from "effect"
+import { Clock, Duration, Effect, Exit, Option, Queue, Schedule } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import type { Metrics } from "../node/metrics.js"
@@ -20,11 +20,17 @@ import { emptyBatch, isEmptyBatch, mergePersist, type PersistBatch } from "./per
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
 import type { ReplicatedStateMachine } from "./state-machine.js"
 
+/**
+ * How the loop answers a proposal or a read: a plain callback, called once, from the loop. The
+ * Effect API wraps it in Effect.async; the HTTP hot path uses it directly (no fiber per request).
+ */
+export type Reply<A> = (exit: Exit.Exit<A, RaftUnavailable>) => void
+
 type RaftEvent =
   | { readonly _tag: "Tick" }
   | { readonly _tag: "Receive"; readonly from: NodeId; readonly message: RaftMessage }
-  | { readonly _tag: "Propose"; readonly data: string; readonly done: Deferred.Deferred<unknown, RaftUnavailable> }
-  | { readonly _tag: "Read"; readonly done: Deferred.Deferred<void, RaftUnavailable> }
+  | { readonly _tag: "Propose"; readonly data: string; readonly done: Reply<unknown> }
+  | { readonly _tag: "Read"; readonly done: Reply<void> }
   | { readonly _tag: "Transfer"; readonly to: NodeId | undefined }
 
 export type { RaftStatus }
@@ -33,6 +39,9 @@ export interface RaftRoleShape {
   readonly propose: (data: string) => Effect.Effect<unknown, RaftUnavailable>
   /** Resolves once this node may serve a linearizable read from its state machine. */
   readonly linearizableRead: Effect.Effect<void, RaftUnavailable>
+  /** The same two without a fiber: `done` is called once, from the Raft loop (hot paths). */
+  readonly proposeNow: (data: string, done: Reply<unknown>) => void
+  readonly readNow: (done: Reply<void>) => void
   readonly receive: (from: NodeId, message: RaftMessage) => Effect.Effect<void>
   readonly transferLeadership: (to?: NodeId) => Effect.Effect<void>
   readonly suspend: (duration: Duration.Duration) => Effect.Effect<void>
@@ -71,10 +80,10 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     let currentStatus: RaftStatus = bootingStatus(options.self)
     let suspendedUntilMs = 0
     /** In index order, which is also the order they were proposed in (Map keeps insertion order). */
-    const pendingProposals = new Map<number, { term: number; deadlineMs: number; done: Deferred.Deferred<unknown, RaftUnavailable> }>()
+    const pendingProposals = new Map<number, { term: number; deadlineMs: number; done: Reply<unknown> }>()
     const proposalTimeoutMs = Duration.toMillis(config.raft.proposalTimeout)
-    const readWaiters = new Map<number, Deferred.Deferred<void, RaftUnavailable>>()
-    const parkedReads: Array<{ index: number; done: Deferred.Deferred<void, RaftUnavailable> }> = []
+    const readWaiters = new Map<number, Reply<void>>()
+    const parkedReads: Array<{ index: number; done: Reply<void> }> = []
     let nextReadId = 1
 
     /**
@@ -98,9 +107,9 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         }
       })
       const lost = new NotLeader({ leader: null })
-      for (const [index, pending] of pendingProposals) yield* Deferred.fail(pending.done, new OutcomeUnknown({ index }))
-      for (const done of readWaiters.values()) yield* Deferred.fail(done, lost)
-      for (const parked of parkedReads) yield* Deferred.fail(parked.done, lost)
+      for (const [index, pending] of pendingProposals) pending.done(Exit.fail(new OutcomeUnknown({ index })))
+      for (const done of readWaiters.values()) done(Exit.fail(lost))
+      for (const parked of parkedReads) parked.done(Exit.fail(lost))
       pendingProposals.clear()
       readWaiters.clear()
       parkedReads.length = 0
@@ -112,13 +121,14 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const clock = yield* Effect.clock
     const isSuspendedNow = () => clock.unsafeCurrentTimeMillis() < suspendedUntilMs
 
-    const enqueueWithReply = <A>(make: (done: Deferred.Deferred<A, RaftUnavailable>) => RaftEvent) =>
-      Effect.gen(function*() {
-        if (isSuspendedNow()) return yield* new Suspended({ untilMs: suspendedUntilMs })
-        const done = yield* Deferred.make<A, RaftUnavailable>()
-        if (!(yield* offer(make(done)))) return yield* new RaftBusy({ reason: "raft mailbox is full" })
-        return yield* Deferred.await(done)
-      })
+    /** Hands an event to the loop without waiting; a refusal is answered at once. */
+    const enqueueNow = <A>(make: (done: Reply<A>) => RaftEvent, done: Reply<A>): void => {
+      if (isSuspendedNow()) return done(Exit.fail(new Suspended({ untilMs: suspendedUntilMs })))
+      if (!Queue.unsafeOffer(mailbox, make(done))) done(Exit.fail(new RaftBusy({ reason: "raft mailbox is full" })))
+    }
+
+    const enqueueWithReply = <A>(make: (done: Reply<A>) => RaftEvent) =>
+      Effect.async<A, RaftUnavailable>((resume) => enqueueNow(make, resume))
 
     /** Steps one input and folds its output into the batch being built. */
     const stepInto = (input: RaftInput, outputs: Array<RaftOutput>): RaftOutput => {
@@ -136,7 +146,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         for (const [index, pending] of pendingProposals) {
           if (index > lastSnapshotIndex) continue
           pendingProposals.delete(index)
-          yield* Deferred.fail(pending.done, new OutcomeUnknown({ index }))
+          pending.done(Exit.fail(new OutcomeUnknown({ index })))
         }
       }
       for (const entry of output.apply) {
@@ -145,8 +155,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         const pending = pendingProposals.get(entry.index)
         if (pending === undefined) continue
         pendingProposals.delete(entry.index)
-        if (pending.term === entry.term) yield* Deferred.succeed(pending.done, result)
-        else yield* Deferred.fail(pending.done, new ProposalLost({ index: entry.index }))
+        if (pending.term === entry.term) pending.done(Exit.succeed(result))
+        else pending.done(Exit.fail(new ProposalLost({ index: entry.index })))
       }
       for (const ready of output.readsReady) {
         const done = readWaiters.get(ready.requestId)
@@ -157,7 +167,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       for (const failed of output.readsFailed) {
         const done = readWaiters.get(failed.requestId)
         readWaiters.delete(failed.requestId)
-        if (done !== undefined) yield* Deferred.fail(done, new NotLeader({ leader: failed.leader }))
+        if (done !== undefined) done(Exit.fail(new NotLeader({ leader: failed.leader })))
       }
       if (output.softState?.role === "leader") metrics.inc("troupe_elections_won_total", "Elections this node won")
       if (output.softState !== undefined) {
@@ -175,7 +185,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       for (const [index, pending] of pendingProposals) {
         if (state.log.termAt(index) === pending.term) continue
         pendingProposals.delete(index)
-        yield* Deferred.fail(pending.done, new ProposalLost({ index }))
+        pending.done(Exit.fail(new ProposalLost({ index })))
       }
     })
 
@@ -185,7 +195,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       for (const [index, pending] of pendingProposals) {
         if (pending.deadlineMs > now) return
         pendingProposals.delete(index)
-        yield* Deferred.fail(pending.done, new OutcomeUnknown({ index }))
+        pending.done(Exit.fail(new OutcomeUnknown({ index })))
       }
     })
 
@@ -195,7 +205,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         const parked = parkedReads[i]!
         if (parked.index > applied) continue
         parkedReads.splice(i, 1)
-        yield* Deferred.succeed(parked.done, undefined)
+        parked.done(Exit.succeed(undefined))
       }
     })
 
@@ -215,7 +225,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       const error = rejected === undefined || rejected.reason === "not-leader"
         ? new NotLeader({ leader: rejected?.leader ?? state.leader })
         : new RaftBusy({ reason: rejected.reason })
-      for (const event of events) yield* Deferred.fail(event.done, error)
+      for (const event of events) event.done(Exit.fail(error))
     })
 
     const persistBatch = (batch: PersistBatch) =>
@@ -306,6 +316,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     return {
       propose: (data) => enqueueWithReply<unknown>((done) => ({ _tag: "Propose", data, done })),
       linearizableRead: enqueueWithReply<void>((done) => ({ _tag: "Read", done })),
+      proposeNow: (data, done) => enqueueNow((reply) => ({ _tag: "Propose", data, done: reply }), done),
+      readNow: (done) => enqueueNow((reply) => ({ _tag: "Read", done: reply }), done),
       receive: (from, message) => Effect.asVoid(offer({ _tag: "Receive", from, message })),
       transferLeadership: (to) => Effect.asVoid(offer({ _tag: "Transfer", to })),
       suspend: (duration) =>
