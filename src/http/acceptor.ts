@@ -152,10 +152,11 @@ export const makeAcceptor = (options: AcceptorOptions) =>
       })
     }
 
-    return http.createServer({
+    const server = http.createServer({
       requireHostHeader: false,
       keepAlive: true,
       maxHeaderSize: limits.maxRequestBytes,
       requestTimeout: 0
     }, handle)
+    return { server, inFlight: () => inFlight }
   })

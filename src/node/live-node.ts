@@ -76,7 +76,7 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
       })
     }
     const rpc = yield* makeRpcListener({ kv: replica.kv, raft: replica.raft }).pipe(Effect.provideService(Compute, compute))
-    const server = yield* makeAcceptor({
+    const acceptor = yield* makeAcceptor({
       replica,
       config,
       rpc,
@@ -89,7 +89,7 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
             droppedQueueFull: wire.droppedQueueFull, rejectedFrames: wire.rejectedFrames
           }) + counterLines("troupe_wal", "Write-ahead log", { ...wal }))
     })
-    yield* mux.serveHttp(server)
+    yield* mux.serveHttp(acceptor.server)
     // Finalizers run last-in first-out: this one runs first on shutdown.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
@@ -98,8 +98,10 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
           yield* replica.raft.transferLeadership()
           yield* awaitLeadershipHandedOver(replica, config.raft.electionTimeoutMax)
         }
-        server.closeIdleConnections()
-        yield* Effect.sleep("20 millis")
+        acceptor.server.closeIdleConnections()
+        // Requests in flight finish (each is bounded by http.requestTimeout); the whole shutdown
+        // is bounded by runtime.shutdownGrace below.
+        while (acceptor.inFlight() > 0) yield* Effect.sleep("10 millis")
       }).pipe(Effect.timeout(config.runtime.shutdownGrace), Effect.ignore)
     )
     // The file-transfer role: UDP on the node's port number, files land in <data>/files.
