@@ -9,6 +9,7 @@ import type { NodeId } from "../config/servers.js"
 import { isWrite, KvRequest, type KvResult, KvResult as KvResultSchema } from "../../actors/kv/commands.js"
 import type { RaftRoleShape } from "../roles/raft-role.js"
 import { NotLeader, type RaftUnavailable } from "../roles/raft-errors.js"
+import { keyProblem, type KvLimits, valueProblem } from "../../actors/kv/validate.js"
 import type { KvMachine } from "./kv-machine.js"
 import { encodeCommand } from "./kv-machine.js"
 import { ForwardFailed, type PeerCallsShape } from "./peer-calls.js"
@@ -46,13 +47,33 @@ export const makeKvService = (options: {
   readonly machine: KvMachine
   readonly peers: PeerCallsShape
   readonly forwardTimeout: Duration.Duration
+  /** Key and value rules (DESIGN.md item 2), checked here for every door: HTTP, SDK, forwards. */
+  readonly limits: KvLimits
 }): KvServiceShape => {
   const { machine, peers, raft } = options
 
+  const problemOf = (request: KvRequest): string | undefined => {
+    if (request._tag === "size" || request._tag === "verify") return undefined
+    if (request._tag === "keys") return request.prefix.length > options.limits.maxKeyLength ? "prefix is too long" : undefined
+    const keyIssue = keyProblem(request.key, options.limits)
+    if (keyIssue !== undefined) return keyIssue
+    const values = request._tag === "put" ? [request.value] : request._tag === "cas" ? [request.expect, request.value] : []
+    for (const value of values) {
+      const valueIssue = value === null ? undefined : valueProblem(value, options.limits)
+      if (valueIssue !== undefined) return valueIssue
+    }
+    return undefined
+  }
+  const checked = <A>(request: KvRequest, serve: () => Effect.Effect<A, KvFailure>): Effect.Effect<A, KvFailure> => {
+    const problem = problemOf(request)
+    return problem === undefined ? serve() : Effect.fail(new BadRequest({ reason: problem }))
+  }
+
   const executeLocally = (request: KvRequest): Effect.Effect<KvResult, KvFailure> =>
-    isWrite(request)
-      ? Effect.map(raft.propose(encodeCommand(request)), (result) => result as KvResult)
-      : Effect.map(raft.linearizableRead, () => machine.query(request))
+    checked(request, () =>
+      isWrite(request)
+        ? Effect.map(raft.propose(encodeCommand(request)), (result) => result as KvResult)
+        : Effect.map(raft.linearizableRead, () => machine.query(request)))
 
   /**
    * A Forward or its reply can be lost on the way: a request that is safe to repeat (a read, or
@@ -75,7 +96,7 @@ export const makeKvService = (options: {
   }
 
   const execute = (request: KvRequest): Effect.Effect<KvResult, KvFailure> =>
-    Effect.suspend(() => {
+    checked(request, () => {
       const status = raft.statusNow()
       if (status.role === "leader") return executeLocally(request)
       if (status.leader === null) return Effect.fail(new NotLeader({ leader: null }))
@@ -84,6 +105,11 @@ export const makeKvService = (options: {
 
   const executeNow = (request: KvRequest, done: (exit: Exit.Exit<KvResult, KvFailure>) => void): boolean => {
     if (raft.statusNow().role !== "leader") return false
+    const problem = problemOf(request)
+    if (problem !== undefined) {
+      done(Exit.fail(new BadRequest({ reason: problem })))
+      return true
+    }
     if (isWrite(request)) raft.proposeNow(encodeCommand(request), (exit) => done(Exit.map(exit, (result) => result as KvResult)))
     else raft.readNow((exit) => done(Exit.map(exit, () => machine.query(request))))
     return true

@@ -63,7 +63,7 @@ export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, ne
         options.onSoftState?.(soft)
       }
     })
-    const kv = makeKvService({ raft, machine, peers: peerCalls, forwardTimeout: config.http.forwardTimeout })
+    const kv = makeKvService({ raft, machine, peers: peerCalls, forwardTimeout: config.http.forwardTimeout, limits: config.http })
     const detector = makeFailureDetector({
       peers, transport,
       heartbeatEvery: config.failureDetector.heartbeatEvery,

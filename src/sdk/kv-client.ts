@@ -7,7 +7,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { RpcClient, type RpcClientError, RpcSerialization } from "@effect/rpc"
 import * as crypto from "node:crypto"
-import { Data, Duration, Effect, Exit, Layer, ManagedRuntime, Schedule, Scope } from "effect"
+import { Cause, Data, Duration, Effect, Exit, Layer, ManagedRuntime, Schedule, Scope } from "effect"
 import type { KvRequest, KvResult } from "../../actors/kv/commands.js"
 import type { TroupeConfig } from "../../config/schema.js"
 import { defaultConfig } from "../config/load.js"
@@ -120,7 +120,12 @@ export const connectKv = async (options: KvClientOptions) => {
   const runtime = ManagedRuntime.make(Layer.empty)
   const scope = await runtime.runPromise(Scope.make())
   const client = await runtime.runPromise(Scope.extend(makeKvClient(options), scope))
-  const run = <A>(effect: Effect.Effect<A, KvError | KvUnreachable>) => runtime.runPromise(effect)
+  // Rejects with the typed error itself (KvError / KvUnreachable), not a FiberFailure wrapper.
+  const run = async <A>(effect: Effect.Effect<A, KvError | KvUnreachable>): Promise<A> => {
+    const exit = await runtime.runPromiseExit(effect)
+    if (Exit.isSuccess(exit)) return exit.value
+    throw Cause.squash(exit.cause)
+  }
   return {
     get: (key: string) => run(client.get(key)),
     put: (key: string, value: string) => run(client.put(key, value)),
