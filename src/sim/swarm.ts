@@ -33,7 +33,7 @@ export const drawParameters = (prng: Prng): SwarmParameters => ({
   duplicateProbability: prng.chance(0.3) ? prng.nextFloat() * 0.1 : 0,
   reorderProbability: prng.chance(0.3) ? prng.nextFloat() * 0.2 : 0,
   faultEveryMs: prng.nextIntBetween(200, 1500),
-  chaosMs: prng.nextIntBetween(2500, 5000),
+  chaosMs: prng.nextIntBetween(2000, 4000),
   clients: prng.nextIntBetween(2, 5)
 })
 
@@ -54,7 +54,7 @@ export interface SwarmResult {
 }
 
 /** After healing, every client must complete a call within this much virtual time. */
-const LIVENESS_MS = 5000
+const LIVENESS_MS = 4000
 
 const pick = <A>(prng: Prng, items: ReadonlyArray<A>): A => items[prng.nextIntBetween(0, items.length - 1)]!
 
