@@ -45,6 +45,9 @@ describe.skipIf(!built)("a real 3-process cluster", () => {
 
   it.live("sets through each node and reads the value back through every node over raw HTTP", () =>
     Effect.promise(async () => {
+      // Single-shot requests: first make sure every node knows the leader (on a loaded machine an
+      // early election can still be settling when the cluster first reports a leader).
+      await Effect.runPromise(ensureAllServing(started.cluster))
       for (const node of nodes()) {
         const key = `raw${node.index}`
         const set = await write(node, key, `v${node.index}`)
