@@ -66,6 +66,11 @@ export interface DatagramSocket {
    * Fails only for a datagram that can never be sent (too large).
    */
   readonly send: (bytes: Uint8Array, host: string, port: number) => Effect.Effect<void, DatagramError>
+  /**
+   * `send` without the Effect around it, for per-datagram hot loops: returns the error instead
+   * of failing with it, undefined once the datagram is handed to the OS.
+   */
+  readonly sendNow: (bytes: Uint8Array, host: string, port: number) => DatagramError | undefined
   readonly stats: Effect.Effect<DatagramStats>
 }
 
@@ -99,6 +104,9 @@ const tooLarge = (bytes: Uint8Array, host: string, port: number): DatagramError 
     ? new DatagramError({ operation: "send", address: formatEndpoint(host, port), problem: `${bytes.length} bytes exceeds ${maxDatagramBytes}` })
     : undefined
 
+const failIfDefined = (problem: DatagramError | undefined): Effect.Effect<void, DatagramError> =>
+  problem === undefined ? Effect.void : Effect.fail(problem)
+
 const openNodeSocket = (host: string, port: number, receiveBufferBytes: number | undefined) =>
   Effect.async<dgram.Socket, DatagramError>((resume) => {
     const socket = dgram.createSocket({ type: net.isIPv6(host) ? "udp6" : "udp4", ...(receiveBufferBytes === undefined ? {} : { recvBufferSize: receiveBufferBytes }) })
@@ -125,21 +133,22 @@ const bindLive = (options: BindOptions): Effect.Effect<DatagramSocket, DatagramE
     })
     socket.on("message", (bytes, remote) => deliver(stats, options, { bytes, host: remote.address, port: remote.port }))
     const bound = socket.address()
+    const sendNow = (bytes: Uint8Array, host: string, port: number): DatagramError | undefined => {
+      const problem = tooLarge(bytes, host, port)
+      if (problem !== undefined) return problem
+      stats.sentDatagrams++
+      stats.sentBytes += bytes.length
+      // Without a callback Node sends at once when it can (no queued request); failures
+      // arrive as "error" events, counted above.
+      socket.send(bytes, port, host)
+      return undefined
+    }
     return {
       host: bound.address,
       port: bound.port,
       receiveBufferBytes: socket.getRecvBufferSize(),
-      send: (bytes, host, port) =>
-        Effect.suspend(() => {
-          const problem = tooLarge(bytes, host, port)
-          if (problem !== undefined) return Effect.fail(problem)
-          stats.sentDatagrams++
-          stats.sentBytes += bytes.length
-          // Without a callback Node sends at once when it can (no queued request); failures
-          // arrive as "error" events, counted above.
-          socket.send(bytes, port, host)
-          return Effect.void
-        }),
+      send: (bytes, host, port) => Effect.suspend(() => failIfDefined(sendNow(bytes, host, port))),
+      sendNow,
       stats: Effect.sync(() => ({ ...stats }))
     } satisfies DatagramSocket
   })
@@ -183,27 +192,28 @@ export const makeMemoryNetwork = (): { readonly network: MemoryNetwork; readonly
         Effect.sync(() => endpoints.set(self, { receive: (datagram) => deliver(stats, options, datagram) })),
         () => Effect.sync(() => endpoints.delete(self))
       )
+      const sendNow = (bytes: Uint8Array, host: string, toPort: number): DatagramError | undefined => {
+        const problem = tooLarge(bytes, host, toPort)
+        if (problem !== undefined) return problem
+        const to = formatEndpoint(host, toPort)
+        const copy = new Uint8Array(bytes)
+        stats.sentDatagrams++
+        stats.sentBytes += copy.length
+        if (network.sent.length < maxRecordedDatagrams) network.sent.push({ from: self, to, bytes: copy })
+        const fate = network.fault(self, to, copy)
+        const target = endpoints.get(to)
+        if (target !== undefined && fate !== "drop") {
+          target.receive({ bytes: copy, host: options.host, port })
+          if (fate === "duplicate") target.receive({ bytes: copy, host: options.host, port })
+        }
+        return undefined
+      }
       return {
         host: options.host,
         port,
         receiveBufferBytes: options.receiveBufferBytes ?? 212992,
-        send: (bytes, host, toPort) =>
-          Effect.suspend(() => {
-            const problem = tooLarge(bytes, host, toPort)
-            if (problem !== undefined) return Effect.fail(problem)
-            const to = formatEndpoint(host, toPort)
-            const copy = new Uint8Array(bytes)
-            stats.sentDatagrams++
-            stats.sentBytes += copy.length
-            if (network.sent.length < maxRecordedDatagrams) network.sent.push({ from: self, to, bytes: copy })
-            const fate = network.fault(self, to, copy)
-            const target = endpoints.get(to)
-            if (target !== undefined && fate !== "drop") {
-              target.receive({ bytes: copy, host: options.host, port })
-              if (fate === "duplicate") target.receive({ bytes: copy, host: options.host, port })
-            }
-            return Effect.void
-          }),
+        send: (bytes, host, toPort) => Effect.suspend(() => failIfDefined(sendNow(bytes, host, toPort))),
+        sendNow,
         stats: Effect.sync(() => ({ ...stats }))
       } satisfies DatagramSocket
     })

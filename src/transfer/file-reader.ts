@@ -19,6 +19,8 @@ export interface ChunkReader {
   readonly sizeBytes: number
   /** A view valid until the next `read`; copy it before reading again. */
   readonly read: (offset: number, length: number) => Effect.Effect<Uint8Array, FileReadError>
+  /** The same view if the block in memory holds it, else undefined (then `read`). */
+  readonly readCached: (offset: number, length: number) => Uint8Array | undefined
 }
 
 const problemOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
@@ -56,12 +58,14 @@ export const openChunkReader = (path: string, blockBytes: number): Effect.Effect
         },
         catch: (error) => new FileReadError({ path, problem: problemOf(error) })
       })
+    const readCached = (offset: number, length: number): Uint8Array | undefined =>
+      offset >= blockStart && offset + length <= blockStart + blockLength ? block.subarray(offset - blockStart, offset - blockStart + length) : undefined
     const read = (offset: number, length: number): Effect.Effect<Uint8Array, FileReadError> =>
       Effect.suspend(() => {
-        const view = () => block.subarray(offset - blockStart, offset - blockStart + length)
-        if (offset >= blockStart && offset + length <= blockStart + blockLength) return Effect.succeed(view())
+        const cached = readCached(offset, length)
+        if (cached !== undefined) return Effect.succeed(cached)
         if (length > block.length) return Effect.fail(new FileReadError({ path, problem: `read of ${length} bytes exceeds the ${block.length}-byte block` }))
-        return Effect.map(load(offset), view)
+        return Effect.map(load(offset), () => block.subarray(offset - blockStart, offset - blockStart + length))
       })
-    return { sizeBytes, read }
+    return { sizeBytes, read, readCached }
   })

@@ -3,19 +3,21 @@
  * It owns a bounded inbox, a deadline timer (idle timeout while receiving, retention once
  * finished) and the open sink file, which its scope aborts on any exit short of a commit.
  */
-import { Clock, Duration, Effect, Queue } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import type { DatagramSocket } from "../net/datagram.js"
 import { startDeadlineTimer } from "./deadline.js"
+import type { Mailbox } from "./mailbox.js"
 import { isActivity, stepSession, type Opening, type ReceiverLimits, type SessionInput, type SessionOutput, type SessionState } from "./receiver-core.js"
 import type { ReceiverStatsCounters } from "./receiver-stats.js"
 import type { FileSink, SinkError, SinkFile } from "./sink.js"
 import { encodeAck, type StartMessage } from "./wire.js"
 
-export type SessionEvent = { readonly _tag: "Input"; readonly input: SessionInput } | { readonly _tag: "Superseded" }
+/** What a session's inbox holds: core inputs as they are (no wrapper per datagram), or the end. */
+export type SessionEvent = SessionInput | { readonly _tag: "Superseded" }
 
 /** What the role's router needs to know about a running session. */
 export interface SessionHandle {
-  readonly inbox: Queue.Queue<SessionEvent>
+  readonly inbox: Mailbox<SessionEvent>
   phase: SessionState["phase"]
   readonly start: StartMessage
 }
@@ -31,7 +33,7 @@ export interface SessionContext {
   readonly batchSize: number
 }
 
-const expired: SessionEvent = { _tag: "Input", input: { _tag: "Expired" } }
+const expired: SessionEvent = { _tag: "Expired" }
 
 /** The mutable side of a running session, shared by the loop and the output performer. */
 interface Live {
@@ -41,9 +43,12 @@ interface Live {
   pendingAck: number | undefined
 }
 
-/** Carries out one core output; acks to data are held back and sent once per batch. */
-const makePerformer = (context: SessionContext, handle: SessionHandle, live: Live, from: string, startedMs: number, send: (bytes: Uint8Array) => Effect.Effect<void>) =>
-  (output: SessionOutput): Effect.Effect<void, SinkError> => {
+/**
+ * Carries out one core output; acks to data are held back and sent once per batch. Returns
+ * undefined when done already (acks, ignored input), else the Effect that does it.
+ */
+const makePerformer = (context: SessionContext, handle: SessionHandle, live: Live, from: string, startedMs: number, send: (bytes: Uint8Array) => void) =>
+  (output: SessionOutput): Effect.Effect<void, SinkError> | undefined => {
     const { stats } = context
     switch (output._tag) {
       case "Open":
@@ -51,10 +56,10 @@ const makePerformer = (context: SessionContext, handle: SessionHandle, live: Liv
           live.file = opened
         })
       case "Write":
-        return live.file === undefined ? Effect.void : live.file.write(output.offset, output.bytes)
+        return live.file === undefined ? undefined : live.file.write(output.offset, output.bytes)
       case "Commit":
         return live.file === undefined
-          ? Effect.void
+          ? undefined
           : Effect.flatMap(live.file.commit, (location) => {
               live.file = undefined
               stats.completed++
@@ -63,10 +68,11 @@ const makePerformer = (context: SessionContext, handle: SessionHandle, live: Liv
               )
             })
       case "AckStart":
-        return send(encodeAck(output))
+        send(encodeAck(output))
+        return undefined
       case "AckData":
         live.pendingAck = output.nextSeqno
-        return Effect.void
+        return undefined
       case "Abort":
         stats.aborted++
         return Effect.zipRight(
@@ -75,10 +81,10 @@ const makePerformer = (context: SessionContext, handle: SessionHandle, live: Liv
         )
       case "Close":
         live.closed = true
-        return Effect.void
+        return undefined
       case "Ignored":
         stats.ignored++
-        return Effect.void
+        return undefined
     }
   }
 
@@ -91,21 +97,16 @@ const yieldToIo = Effect.async<void>((resume) => {
   setImmediate(() => resume(Effect.void))
 })
 
-/**
- * Takes one event, plus whatever else is already waiting (up to a batch). A windowed session
- * first lets the rest of a burst arrive, so one cumulative ack answers many datagrams.
- */
-const takeBatch = (handle: SessionHandle, batchSize: number, windowed: boolean) =>
-  Effect.flatMap(Queue.take(handle.inbox), (first) => {
-    if (windowed) {
-      return Effect.zipRight(yieldToIo, Effect.map(Queue.takeUpTo(handle.inbox, batchSize - 1), (more) => [first, ...more]))
-    }
-    // In stop-and-wait the inbox is empty here, so skip the batch take's extra work.
-    const waiting = handle.inbox.unsafeSize()
-    return waiting._tag === "Some" && waiting.value > 0
-      ? Effect.map(Queue.takeUpTo(handle.inbox, batchSize - 1), (more) => [first, ...more])
-      : Effect.succeed([first])
-  })
+/** Ends the session after its sink failed: the file is aborted by the session's scope. */
+const abandon = (context: SessionContext, handle: SessionHandle, live: Live, from: string) => (error: SinkError) =>
+  Effect.zipRight(
+    Effect.sync(() => {
+      context.stats.aborted++
+      live.closed = true
+      live.failed = true
+    }),
+    Effect.logWarning(`transfer: ${handle.start.name} from ${from} abandoned: ${error.message}`)
+  )
 
 export const runSession = (
   context: SessionContext,
@@ -116,55 +117,60 @@ export const runSession = (
   Effect.scoped(
     Effect.gen(function* () {
       const from = `${peer.host}:${peer.port}`
-      const startedMs = yield* Clock.currentTimeMillis
+      // Read synchronously once per batch (the Clock service, so TestClock still drives it).
+      const clock = yield* Effect.clock
+      const startedMs = clock.unsafeCurrentTimeMillis()
       const idleMs = Duration.toMillis(context.idleTimeout)
       const retentionMs = Duration.toMillis(context.finishedRetention)
-      const timer = yield* startDeadlineTimer(Queue.offer(handle.inbox, expired), Duration.millis(Math.min(idleMs, retentionMs)))
+      const timer = yield* startDeadlineTimer(Effect.sync(() => handle.inbox.offer(expired)), Duration.millis(Math.min(idleMs, retentionMs)))
       const live: Live = { file: undefined, closed: false, failed: false, pendingAck: undefined }
       yield* Effect.addFinalizer(() => (live.file === undefined ? Effect.void : live.file.abort))
-      const send = (bytes: Uint8Array) => Effect.ignore(context.socket.send(bytes, peer.host, peer.port))
+      // Only an oversized datagram fails to send, and an ack never is one: nothing to handle.
+      const send = (bytes: Uint8Array): void => void context.socket.sendNow(bytes, peer.host, peer.port)
       const perform = makePerformer(context, handle, live, from, startedMs, send)
-      const fail = (error: SinkError) =>
-        Effect.zipRight(
-          Effect.sync(() => {
-            context.stats.aborted++
-            live.closed = true
-            live.failed = true
-          }),
-          Effect.logWarning(`transfer: ${handle.start.name} from ${from} abandoned: ${error.message}`)
-        )
+      const fail = abandon(context, handle, live, from)
+      let state = opening.state
+      let outputs: ReadonlyArray<SessionOutput> = opening.outputs
+      let first: SessionEvent | undefined
       // Performs a step's outputs in order, then moves the deadline: idle while receiving,
       // retention (once, not refreshed by late duplicates) after finishing.
-      const apply = (state: SessionState, outputs: ReadonlyArray<SessionOutput>, now: number) =>
-        Effect.forEach(outputs, perform, { discard: true }).pipe(
-          Effect.zipRight(
-            Effect.sync(() => {
-              const wasFinished = handle.phase === "finished"
-              handle.phase = state.phase
-              if (state.phase === "finished" && !wasFinished) timer.armAt(now + retentionMs)
-              else if (state.phase === "receiving" && isActivity(outputs)) timer.armAt(now + idleMs)
-            })
-          ),
-          Effect.catchTag("SinkError", fail)
-        )
-
-      let state = opening.state
-      yield* Effect.logInfo(`transfer: receiving ${handle.start.name} (${handle.start.totalBytes} bytes) from ${from}${state.window > 1 ? ` window ${state.window}` : ""}`)
-      yield* apply(state, opening.outputs, startedMs)
-      while (!live.closed) {
-        const events = yield* takeBatch(handle, context.batchSize, state.window > 1)
-        const now = yield* Clock.currentTimeMillis
-        for (const event of events) {
+      const applyOutputs = function* (now: number) {
+        for (const output of outputs) {
+          const pending = perform(output)
+          if (pending !== undefined) yield* pending
+        }
+        const wasFinished = handle.phase === "finished"
+        handle.phase = state.phase
+        if (state.phase === "finished" && !wasFinished) timer.armAt(now + retentionMs)
+        else if (state.phase === "receiving" && isActivity(outputs)) timer.armAt(now + idleMs)
+      }
+      // One batch: `first` plus whatever else is waiting, up to the batch size. Built once and
+      // run per batch, so a round trip allocates no Effect of its own on the way.
+      const handleBatch = Effect.gen(function* () {
+        const now = clock.unsafeCurrentTimeMillis()
+        let event = first
+        for (let handled = 0; event !== undefined && handled < context.batchSize; handled++) {
           if (event._tag === "Superseded" || live.closed) {
             live.closed = true
             break
           }
-          const step = stepSession(state, event.input, context.limits)
-          state = step.state
-          yield* apply(state, step.outputs, now)
+          ;({ state, outputs } = stepSession(state, event, context.limits))
+          yield* applyOutputs(now)
+          event = handled + 1 < context.batchSize ? handle.inbox.poll() : undefined
         }
+      }).pipe(Effect.catchTag("SinkError", fail))
+
+      yield* Effect.logInfo(`transfer: receiving ${handle.start.name} (${handle.start.totalBytes} bytes) from ${from}${state.window > 1 ? ` window ${state.window}` : ""}`)
+      yield* Effect.catchTag(Effect.gen(() => applyOutputs(startedMs)), "SinkError", fail)
+      while (!live.closed) {
+        first = handle.inbox.poll() ?? (yield* handle.inbox.take)
+        // A windowed session first lets the rest of a burst arrive, so one cumulative ack
+        // answers many datagrams.
+        if (state.window > 1) yield* yieldToIo
+        yield* handleBatch
+        first = undefined
         // Acks are cumulative, so the last one of a batch answers every datagram in it.
-        if (live.pendingAck !== undefined && !live.failed) yield* send(encodeAck({ nextSeqno: live.pendingAck }))
+        if (live.pendingAck !== undefined && !live.failed) send(encodeAck({ nextSeqno: live.pendingAck }))
         live.pendingAck = undefined
       }
     })

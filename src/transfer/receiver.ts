@@ -7,6 +7,7 @@
 import { Cause, Effect, FiberSet, Queue, Runtime, type Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import { Datagram, type DatagramError, type DatagramSocket, type Incoming } from "../net/datagram.js"
+import { makeMailbox } from "./mailbox.js"
 import { openSession, sameStart, type Opening, type ReceiverLimits } from "./receiver-core.js"
 import { runSession, type SessionContext, type SessionEvent, type SessionHandle } from "./receiver-session.js"
 import { emptyReceiverStats, type ReceiverStats, type ReceiverStatsCounters } from "./receiver-stats.js"
@@ -88,13 +89,13 @@ const makeRouter = ({ limits, stats, sessions, admissions, maxStartBytes }: Rout
     if (handle !== undefined) {
       const restart = message._tag === "Start" && handle.phase === "finished" && !sameStart(handle.start, message)
       if (!restart) {
-        const event: SessionEvent = { _tag: "Input", input: message._tag === "Start" ? { _tag: "Start", start: message } : message }
-        if (!handle.inbox.unsafeOffer(event)) stats.droppedSessionBusy++
+        const event: SessionEvent = message._tag === "Start" ? { _tag: "Start", start: message } : message
+        if (!handle.inbox.offer(event)) stats.droppedSessionBusy++
         return true
       }
       // A finished session only lingers for late duplicates: a new transfer replaces it.
       sessions.delete(key)
-      handle.inbox.unsafeOffer({ _tag: "Superseded" })
+      handle.inbox.offer({ _tag: "Superseded" })
     }
     if (message._tag !== "Start") {
       stats.unexpected++
@@ -173,7 +174,7 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<ReceiverHa
     const admit = (start: StartMessage, key: string, incoming: Incoming): Effect.Effect<void> => {
       // The same start may have been queued twice before its session existed.
       const existing = sessions.get(key)
-      if (existing !== undefined) return Effect.sync(() => existing.inbox.unsafeOffer({ _tag: "Input", input: { _tag: "Start", start } }))
+      if (existing !== undefined) return Effect.sync(() => existing.inbox.offer({ _tag: "Start", start }))
       if (sessions.size >= config.transfer.maxSessions) {
         stats.refused++
         return Effect.logWarning(`transfer: refused ${JSON.stringify(start.name)} from ${key}: ${config.transfer.maxSessions} sessions already running`)
@@ -184,8 +185,8 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<ReceiverHa
         return Effect.logWarning(`transfer: refused ${JSON.stringify(start.name)} from ${key}: ${opening.reason}`)
       }
       stats.sessionsOpened++
-      return Effect.flatMap(Queue.dropping<SessionEvent>(config.runtime.mailboxCapacity), (inbox) => {
-        const handle: SessionHandle = { inbox, phase: opening.state.phase, start }
+      return Effect.suspend(() => {
+        const handle: SessionHandle = { inbox: makeMailbox<SessionEvent>(config.runtime.mailboxCapacity), phase: opening.state.phase, start }
         sessions.set(key, handle)
         return FiberSet.run(fibers, superviseSession(context, sessions, handle, opening, key, incoming)).pipe(Effect.asVoid)
       })

@@ -5,13 +5,14 @@
  */
 import * as dns from "node:dns/promises"
 import * as net from "node:net"
-import { Clock, Data, Duration, Effect, Queue } from "effect"
+import { Clock, Data, Duration, Effect } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
-import { Datagram, type DatagramError, type Incoming } from "../net/datagram.js"
+import { Datagram, type DatagramSocket, type Incoming } from "../net/datagram.js"
 import { startDeadlineTimer } from "./deadline.js"
 import { openChunkReader, type ChunkReader } from "./file-reader.js"
 import { filenameProblem } from "./filename.js"
-import { initSender, stepSender, type SenderOutput, type SenderState } from "./sender-core.js"
+import { makeMailbox, type Mailbox } from "./mailbox.js"
+import { initSender, stepSender, type SenderInput, type SenderOutput, type SenderState } from "./sender-core.js"
 import { decodeMessage, encodeData, encodeStart } from "./wire.js"
 
 export class SendError extends Data.TaggedError("SendError")<{ readonly problem: string }> {
@@ -50,13 +51,14 @@ export interface SendResult {
   readonly ignoredAcks: number
 }
 
-type SenderEvent = { readonly _tag: "Datagram"; readonly incoming: Incoming } | { readonly _tag: "Due" }
+/** The retry deadline passed; datagrams go in the mailbox as they are (no wrapper per datagram). */
+const due = { _tag: "Due" } as const
+type SenderEvent = Incoming | typeof due
 
 /** The first sequence number, as in the lab. */
 const seqno0 = 0
 /** Memory the file reader may use, whatever the file size. */
 const readBlockBytes = 1024 * 1024
-const due: SenderEvent = { _tag: "Due" }
 
 const resolveHost = (host: string): Effect.Effect<string, SendError> =>
   net.isIP(host) !== 0
@@ -81,12 +83,12 @@ export const sendFile = (options: SendFileOptions): Effect.Effect<SendResult, Se
       const host = yield* resolveHost(options.host)
       const reader = yield* openChunkReader(options.localPath, readBlockBytes).pipe(Effect.mapError((error) => new SendError({ problem: error.message })))
       if (reader.sizeBytes > Number.MAX_SAFE_INTEGER / 2) return yield* new SendError({ problem: "file too large" })
-      const events = yield* Queue.dropping<SenderEvent>(options.config.runtime.mailboxCapacity)
+      const events = makeMailbox<SenderEvent>(options.config.runtime.mailboxCapacity)
       const socket = yield* (yield* Datagram)
-        .bind({ host: net.isIPv6(host) ? "::" : "0.0.0.0", port: 0, deliver: (incoming) => events.unsafeOffer({ _tag: "Datagram", incoming }) })
+        .bind({ host: net.isIPv6(host) ? "::" : "0.0.0.0", port: 0, deliver: events.offer })
         .pipe(Effect.mapError((error) => new SendError({ problem: error.message })))
-      const timer = yield* startDeadlineTimer(Queue.offer(events, due), transfer.retryEvery)
-      return yield* runLoop({ options, host, reader, events, send: socket.send, armAt: timer.armAt })
+      const timer = yield* startDeadlineTimer(Effect.sync(() => events.offer(due)), transfer.retryEvery)
+      return yield* runLoop({ options, host, reader, events, socket, armAt: timer.armAt })
     })
   )
 
@@ -104,52 +106,83 @@ interface Loop {
   readonly options: SendFileOptions
   readonly host: string
   readonly reader: ChunkReader
-  readonly events: Queue.Dequeue<SenderEvent>
-  readonly send: (bytes: Uint8Array, host: string, port: number) => Effect.Effect<void, DatagramError>
+  readonly events: Mailbox<SenderEvent>
+  readonly socket: DatagramSocket
   readonly armAt: (atMs: number) => void
 }
 
 const ackedBytes = (state: SenderState, totalBytes: number): number =>
   state.phase === "done" ? totalBytes : Math.min(totalBytes, (state.base - seqno0 - 1) * state.layout.payloadBytes)
 
-const makePerformer = ({ options, host, reader, send, armAt }: Loop, loop: LoopState) => {
+/**
+ * Carries out one core output. Returns undefined when it is done already, which is the case for
+ * everything on the hot path (a data message from the block in memory, an ack); only a block
+ * load from disk or a failure comes back as an Effect to run.
+ */
+const makePerformer = ({ options, host, reader, socket, armAt }: Loop, loop: LoopState) => {
   const retryMs = Duration.toMillis(options.config.transfer.retryEvery)
-  const sendBytes = (bytes: Uint8Array) => Effect.mapError(send(bytes, host, options.port), (error) => new SendError({ problem: error.message }))
-  return (output: SenderOutput, now: number): Effect.Effect<void, SendError> => {
+  const sendNow = (bytes: Uint8Array): Effect.Effect<void, SendError> | undefined => {
+    const error = socket.sendNow(bytes, host, options.port)
+    return error === undefined ? undefined : Effect.fail(new SendError({ problem: error.message }))
+  }
+  const sendData = (seqno: number, offset: number, length: number): Effect.Effect<void, SendError> | undefined => {
+    const cached = reader.readCached(offset, length)
+    if (cached !== undefined) return sendNow(encodeData(seqno, cached))
+    return reader.read(offset, length).pipe(
+      Effect.mapError((error) => new SendError({ problem: error.message })),
+      Effect.flatMap((payload) => sendNow(encodeData(seqno, payload)) ?? Effect.void)
+    )
+  }
+  return (output: SenderOutput, now: number): Effect.Effect<void, SendError> | undefined => {
     switch (output._tag) {
       case "SendStart":
         loop.datagramsSent++
-        return sendBytes(encodeStart({ seqno0, name: options.remoteName, totalBytes: reader.sizeBytes, wantsWindow: output.wantsWindow }))
+        return sendNow(encodeStart({ seqno0, name: options.remoteName, totalBytes: reader.sizeBytes, wantsWindow: output.wantsWindow }))
       case "SendData":
         loop.datagramsSent++
         if (output.seqno <= loop.highestSent) loop.retransmissions++
         else loop.highestSent = output.seqno
-        return reader.read(output.offset, output.length).pipe(
-          Effect.mapError((error) => new SendError({ problem: error.message })),
-          Effect.flatMap((payload) => sendBytes(encodeData(output.seqno, payload)))
-        )
+        return sendData(output.seqno, output.offset, output.length)
       case "ArmTimer":
         loop.deadlineMs = now + retryMs
         armAt(loop.deadlineMs)
-        return Effect.void
+        return undefined
       case "Done":
         loop.outcome = "done"
-        return Effect.void
+        return undefined
       case "GiveUp":
         loop.outcome = output.reason
-        return Effect.void
+        return undefined
       case "Ignored":
         loop.ignoredAcks++
-        return Effect.void
+        return undefined
     }
   }
 }
 
+const timeout: SenderInput = { _tag: "Timeout" }
+
+/** The core's input for one event, or undefined if the event is nothing to act on. */
+const inputOf = (event: SenderEvent, loop: LoopState, setup: Loop, now: number): SenderInput | undefined => {
+  if (!("bytes" in event)) {
+    // A wake-up for a deadline that has since moved is not a timeout.
+    return now < loop.deadlineMs ? undefined : timeout
+  }
+  const message = event.host === setup.host && event.port === setup.options.port ? decodeMessage(event.bytes) : undefined
+  if (message === undefined || message._tag !== "Ack") {
+    loop.ignoredAcks++
+    return undefined
+  }
+  return { _tag: "Ack", ack: message }
+}
+
 const runLoop = (setup: Loop): Effect.Effect<SendResult, SendError> =>
   Effect.gen(function* () {
-    const { options, host, reader, events } = setup
+    const { options, reader, events } = setup
     const progressEveryMs = Duration.toMillis(options.progressEvery ?? Duration.millis(100))
-    const startMs = yield* Clock.currentTimeMillis
+    // Read synchronously once per event (the Clock service, so TestClock still drives it).
+    const clock = yield* Effect.clock
+    const startMs = clock.unsafeCurrentTimeMillis()
     const loop: LoopState = { datagramsSent: 0, retransmissions: 0, ignoredAcks: 0, highestSent: seqno0, outcome: undefined, deadlineMs: Number.POSITIVE_INFINITY }
     const perform = makePerformer(setup, loop)
     let lastProgressMs = startMs
@@ -165,24 +198,20 @@ const runLoop = (setup: Loop): Effect.Effect<SendResult, SendError> =>
       triesPerMessage: options.config.transfer.triesPerMessage,
       window: options.windowed === true ? options.config.transfer.windowSize : 1
     })
-    for (const output of outputs) yield* perform(output, startMs)
+    for (const output of outputs) {
+      const pending = perform(output, startMs)
+      if (pending !== undefined) yield* pending
+    }
     while (loop.outcome === undefined) {
-      const event = yield* Queue.take(events)
-      const now = yield* Clock.currentTimeMillis
-      if (event._tag === "Due") {
-        // A wake-up for a deadline that has since moved is not a timeout.
-        if (now < loop.deadlineMs) continue
-        ;({ state, outputs } = stepSender(state, { _tag: "Timeout" }))
-      } else {
-        const { incoming } = event
-        const message = incoming.host === host && incoming.port === options.port ? decodeMessage(incoming.bytes) : undefined
-        if (message === undefined || message._tag !== "Ack") {
-          loop.ignoredAcks++
-          continue
-        }
-        ;({ state, outputs } = stepSender(state, { _tag: "Ack", ack: message }))
+      const event = events.poll() ?? (yield* events.take)
+      const now = clock.unsafeCurrentTimeMillis()
+      const input = inputOf(event, loop, setup, now)
+      if (input === undefined) continue
+      ;({ state, outputs } = stepSender(state, input))
+      for (const output of outputs) {
+        const pending = perform(output, now)
+        if (pending !== undefined) yield* pending
       }
-      for (const output of outputs) yield* perform(output, now)
       report(state, now, loop.outcome === "done")
     }
     if (loop.outcome !== "done") return yield* new SendError({ problem: loop.outcome })

@@ -128,4 +128,18 @@ describe("receiver role (TestClock)", () => {
       expect(yield* exchange(client, "d | 1 | b")).toEqual(["a | 2"])
       expect([...record.committed.keys()]).toEqual(["first", "second"])
     }))
+
+  it.scoped("bounds a session's backlog: datagrams beyond its inbox are dropped and counted", () =>
+    Effect.gen(function* () {
+      const inboxCapacity = 8
+      const { peer, receiver } = yield* setup({ ...base, runtime: { ...base.runtime, mailboxCapacity: inboxCapacity } })
+      const client = yield* peer()
+      expect(yield* exchange(client, "s | 0 | busy.bin | 100")).toEqual(["a | 1 | 1024"])
+      // Delivery is synchronous and the session fiber cannot run meanwhile: its inbox fills up.
+      for (let sent = 0; sent < inboxCapacity + 5; sent++) yield* client.send("d | 1 | a")
+      yield* settle
+      expect(yield* receiver.stats).toMatchObject({ droppedSessionBusy: 5 })
+      yield* client.received
+      expect(yield* exchange(client, "d | 2 | b")).toEqual(["a | 3"])
+    }))
 })

@@ -1,0 +1,44 @@
+/**
+ * The transfer mailbox: bounded (a full mailbox refuses and keeps nothing), FIFO across the
+ * ring's wrap-around, a waiting taker is woken by an offer, and an interrupted taker does not
+ * swallow the next item.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
+import { makeMailbox } from "../../src/transfer/mailbox.js"
+
+describe("mailbox", () => {
+  it("refuses items beyond its capacity and keeps FIFO order across wrap-around", () => {
+    const mailbox = makeMailbox<number>(3)
+    expect([1, 2, 3, 4].map(mailbox.offer)).toEqual([true, true, true, false])
+    expect(mailbox.size()).toBe(3)
+    expect(mailbox.poll()).toBe(1)
+    expect(mailbox.poll()).toBe(2)
+    expect([5, 6, 7].map(mailbox.offer)).toEqual([true, true, false])
+    expect([mailbox.poll(), mailbox.poll(), mailbox.poll(), mailbox.poll()]).toEqual([3, 5, 6, undefined])
+    expect(mailbox.size()).toBe(0)
+  })
+
+  it.effect("wakes a waiting taker when an item arrives", () =>
+    Effect.gen(function* () {
+      const mailbox = makeMailbox<string>(4)
+      const taker = yield* Effect.fork(mailbox.take)
+      yield* Effect.yieldNow()
+      expect(taker.unsafePoll()).toBeNull()
+      expect(mailbox.offer("first")).toBe(true)
+      expect(yield* Fiber.join(taker)).toBe("first")
+      expect(mailbox.offer("second")).toBe(true)
+      expect(yield* mailbox.take).toBe("second")
+    }))
+
+  it.effect("an interrupted taker leaves the next item for the next taker", () =>
+    Effect.gen(function* () {
+      const mailbox = makeMailbox<number>(4)
+      const taker = yield* Effect.fork(mailbox.take)
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(taker)
+      expect(mailbox.offer(42)).toBe(true)
+      expect(mailbox.size()).toBe(1)
+      expect(yield* mailbox.take).toBe(42)
+    }))
+})
