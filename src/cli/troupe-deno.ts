@@ -29,6 +29,10 @@ if (deno === undefined) {
   process.exit(2)
 }
 const troupe = path.join(path.dirname(fileURLToPath(import.meta.url)), "troupe.mjs")
-const child = childProcess.spawn(deno, ["run", "--allow-all", "--quiet", troupe, ...process.argv.slice(2)], { stdio: "inherit" })
+// If this wrapper dies without passing a signal on (SIGKILL), Deno must not live on as an orphan.
+const child = childProcess.spawn(deno, ["run", "--allow-all", "--quiet", troupe, ...process.argv.slice(2)], {
+  stdio: "inherit",
+  env: { ...process.env, TROUPE_EXIT_WITH_PARENT: String(process.pid) }
+})
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal))
 child.on("exit", (code, signal) => process.exit(code ?? (signal === null ? 1 : 128 + (signal === "SIGKILL" ? 9 : 15))))

@@ -27,5 +27,20 @@ const troupe = Command.make("troupe").pipe(
   ])
 )
 
+/**
+ * Under troupe-deno the real process is Deno's child of the wrapper; if the wrapper is killed
+ * outright, stop gracefully instead of living on as an orphan.
+ */
+const parentPid = Number(process.env.TROUPE_EXIT_WITH_PARENT)
+if (Number.isInteger(parentPid) && parentPid > 1) {
+  setInterval(() => {
+    try {
+      process.kill(parentPid, 0)
+    } catch {
+      process.kill(process.pid, "SIGTERM")
+    }
+  }, 500).unref()
+}
+
 const cli = Command.run(troupe, { name: "troupe", version: "0.1.0" })
 cli(rewriteHostsFlag(process.argv)).pipe(exitWith, Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true }))
