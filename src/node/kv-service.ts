@@ -69,11 +69,13 @@ export const makeKvService = (options: {
     return problem === undefined ? serve() : Effect.fail(new BadRequest({ reason: problem }))
   }
 
-  const executeLocally = (request: KvRequest): Effect.Effect<KvResult, KvFailure> =>
-    checked(request, () =>
-      isWrite(request)
-        ? Effect.map(raft.propose(encodeCommand(request)), (result) => result as KvResult)
-        : Effect.map(raft.linearizableRead, () => machine.query(request)))
+  /** Serves an already checked request on this node. */
+  const serveHere = (request: KvRequest): Effect.Effect<KvResult, KvFailure> =>
+    isWrite(request)
+      ? Effect.map(raft.propose(encodeCommand(request)), (result) => result as KvResult)
+      : Effect.map(raft.linearizableRead, () => machine.query(request))
+
+  const executeLocally = (request: KvRequest): Effect.Effect<KvResult, KvFailure> => checked(request, () => serveHere(request))
 
   /**
    * A Forward or its reply can be lost on the way: a request that is safe to repeat (a read, or
@@ -98,7 +100,7 @@ export const makeKvService = (options: {
   const execute = (request: KvRequest): Effect.Effect<KvResult, KvFailure> =>
     checked(request, () => {
       const status = raft.statusNow()
-      if (status.role === "leader") return executeLocally(request)
+      if (status.role === "leader") return serveHere(request)
       if (status.leader === null) return Effect.fail(new NotLeader({ leader: null }))
       return forward(status.leader, request)
     })
