@@ -6,6 +6,7 @@
 import { Data, Duration, Effect, Schedule } from "effect"
 import { formatAddress } from "../config/servers.js"
 import { httpGet, type HttpAnswer } from "./http-get.js"
+import { cappedExponential } from "../runtime/backoff.js"
 
 export interface NodeAddress {
   readonly host: string
@@ -79,8 +80,7 @@ export const kvCall = (
       }
       return yield* new KvClientError({ reason: lastProblem, final: false })
     })
-    const backoff = Schedule.exponential(options.retryBase).pipe(
-      Schedule.union(Schedule.spaced(options.retryMax)),
+    const backoff = cappedExponential(options.retryBase, options.retryMax).pipe(
       Schedule.whileInput((error: KvClientError) => !error.final)
     )
     return yield* round.pipe(

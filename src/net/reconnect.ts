@@ -5,13 +5,10 @@
  */
 import { Duration, Schedule } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
+import { cappedExponential } from "../runtime/backoff.js"
 
 export const reconnectSchedule = (wire: TroupeConfig["wire"]): Schedule.Schedule<unknown> =>
-  Schedule.exponential(wire.reconnectBase).pipe(
-    // union keeps the shorter of the two delays: the cap.
-    Schedule.union(Schedule.spaced(wire.reconnectMax)),
-    Schedule.jittered
-  )
+  cappedExponential(wire.reconnectBase, wire.reconnectMax).pipe(Schedule.jittered)
 
 /** The longest pause the schedule can produce (the cap plus jitter). */
 export const maxReconnectPause = (wire: TroupeConfig["wire"]): Duration.Duration =>

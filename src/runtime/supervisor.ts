@@ -7,6 +7,7 @@
  */
 import { Cause, Clock, Data, Duration, Effect, Exit, Schedule } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
+import { cappedExponential } from "./backoff.js"
 
 export class RoleEscalated extends Data.TaggedError("RoleEscalated")<{
   readonly role: string
@@ -27,8 +28,7 @@ export interface RestartPolicy {
 
 /** Exponential from `restartBase`, capped at `restartMax`, jittered, reset after `restartResetAfter` of calm. */
 export const restartPolicyFrom = (runtime: TroupeConfig["runtime"]): RestartPolicy => ({
-  backoff: Schedule.exponential(runtime.restartBase).pipe(
-    Schedule.union(Schedule.spaced(runtime.restartMax)),
+  backoff: cappedExponential(runtime.restartBase, runtime.restartMax).pipe(
     Schedule.jittered,
     Schedule.resetAfter(runtime.restartResetAfter)
   ),

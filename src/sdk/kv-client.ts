@@ -12,6 +12,7 @@ import type { KvRequest, KvResult } from "../../actors/kv/commands.js"
 import type { TroupeConfig } from "../../config/schema.js"
 import { defaultConfig } from "../config/load.js"
 import { KvError, KvRpcs } from "./kv-rpcs.js"
+import { cappedExponential } from "../runtime/backoff.js"
 
 export class KvUnreachable extends Data.TaggedError("KvUnreachable")<{ readonly message: string }> {}
 
@@ -78,8 +79,7 @@ export const makeKvClient = (options: KvClientOptions): Effect.Effect<KvClient, 
       }))
     )
 
-    const retrying = Schedule.exponential(config.retryBase).pipe(
-      Schedule.union(Schedule.spaced(config.retryMax)),
+    const retrying = cappedExponential(config.retryBase, config.retryMax).pipe(
       Schedule.whileInput((error: KvError | Retry) => error._tag === "Retry" || error.reason !== "BadRequest")
     )
 
