@@ -12,6 +12,11 @@ export interface Inbound {
   readonly message: PeerMessage
 }
 
+export interface Outbound {
+  readonly to: NodeId
+  readonly message: PeerMessage
+}
+
 export interface TransportStats {
   readonly sentMessages: number
   readonly sentBytes: number
@@ -30,8 +35,12 @@ export interface TransportShape {
    * message is dropped and counted: Raft and the failure detector retransmit by design.
    */
   readonly send: (to: NodeId, message: PeerMessage) => Effect.Effect<void>
+  /** `send` for many messages at once, in order (one step for a whole Raft batch). */
+  readonly sendAll: (messages: ReadonlyArray<Outbound>) => Effect.Effect<void>
   /** The next message from an authenticated peer (waits until one arrives). */
   readonly receive: Effect.Effect<Inbound>
+  /** Every message waiting (at least one; waits until one arrives), in arrival order. */
+  readonly receiveAll: Effect.Effect<ReadonlyArray<Inbound>>
   readonly stats: Effect.Effect<TransportStats>
 }
 

@@ -8,7 +8,7 @@
  * the authenticated `from` of each frame, never by its socket address.
  */
 import type * as net from "node:net"
-import { type Duration, Effect, Layer, Queue, type Scope } from "effect"
+import { Chunk, type Duration, Effect, Layer, Queue, type Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import { FrameDecoder, frameKey, REJECT_REASONS, type FrameKey, type RejectReason } from "../wire/frame.js"
@@ -170,16 +170,19 @@ export const makeTcpTransport = (
     }
     yield* mux.servePeers((socket, head) => acceptPeer(context, socket, head))
 
-    const send = (to: NodeId, message: PeerMessage): Effect.Effect<void> =>
-      Effect.sync(() => {
-        const link = links.get(to)
-        if (link === undefined) linkCounters.droppedUnknownPeer++
-        else link.offer(message)
-      })
+    const sendNow = (to: NodeId, message: PeerMessage): void => {
+      const link = links.get(to)
+      if (link === undefined) linkCounters.droppedUnknownPeer++
+      else link.offer(message)
+    }
     return {
       self: options.self.id,
-      send,
+      send: (to, message) => Effect.sync(() => sendNow(to, message)),
+      sendAll: (messages) => Effect.sync(() => {
+        for (const { message, to } of messages) sendNow(to, message)
+      }),
       receive: Queue.take(inbox),
+      receiveAll: Effect.map(Queue.takeBetween(inbox, 1, Number.MAX_SAFE_INTEGER), Chunk.toReadonlyArray),
       stats: Effect.sync(() => snapshot(links, linkCounters, inboundCounters, sockets.size))
     } satisfies TcpTransportShape
   })

@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import type { TransportShape } from "../net/Transport.js"
+import type { PeerMessage } from "../wire/messages.js"
 import type { Metrics } from "../node/metrics.js"
 import { failureStatus, type KvServiceShape, parseForwarded } from "../node/kv-service.js"
 import type { PeerCallsShape } from "../node/peer-calls.js"
@@ -28,6 +29,7 @@ export const makeDispatcher = (options: {
   let forwardsInFlight = 0
   // Forwarded requests live as long as the replica, not longer: a crashed node leaves none behind.
   const scope = yield* Effect.scope
+  const clock = yield* Effect.clock
 
   /** A forwarded KV request is served here or not at all (never forwarded again). */
   actors.set("kv", (body) => {
@@ -52,39 +54,54 @@ export const makeDispatcher = (options: {
       yield* transport.send(from, { _tag: "ForwardReply", requestId, ...outcome })
     })
 
-  const dispatchOne = Effect.gen(function*() {
-    const { from, message } = yield* transport.receive
-    yield* detector.heard(from)
-    switch (message._tag) {
-      case "Ping":
-        return yield* detector.onPing(from, message.seq, message.sentAtMs)
-      case "Pong":
-        return yield* detector.onPong(from, message.sentAtMs)
-      case "Forward": {
-        const handler = actors.get(message.actor)
-        if (handler === undefined) {
-          metrics.inc("troupe_dropped_messages_total", "Peer messages dropped", { reason: "unknown-actor" })
-          return
-        }
-        if (forwardsInFlight >= options.maxConcurrentForwards) {
-          const reply = { requestId: message.requestId, ok: false, status: 503, body: "leader is overloaded" }
-          return yield* transport.send(from, { _tag: "ForwardReply", ...reply })
-        }
-        forwardsInFlight++
-        yield* Effect.forkIn(serveForward(from, message.requestId, handler, message.request).pipe(
-          Effect.ensuring(Effect.sync(() => { forwardsInFlight-- }))
-        ), scope)
-        return
-      }
-      case "ForwardReply":
-        return yield* peerCalls.complete(message.requestId, message.ok, message.status, message.body)
-      default:
-        return yield* raft.receive(from, message)
+  /** A forwarded request: served in its own fiber, or refused at once past the bound. */
+  const acceptForward = (from: string, message: Extract<PeerMessage, { _tag: "Forward" }>): Effect.Effect<void> => {
+    const handler = actors.get(message.actor)
+    if (handler === undefined) {
+      metrics.inc("troupe_dropped_messages_total", "Peer messages dropped", { reason: "unknown-actor" })
+      return Effect.void
     }
+    if (forwardsInFlight >= options.maxConcurrentForwards) {
+      const reply = { requestId: message.requestId, ok: false, status: 503, body: "leader is overloaded" }
+      return transport.send(from, { _tag: "ForwardReply", ...reply })
+    }
+    forwardsInFlight++
+    return Effect.asVoid(Effect.forkIn(serveForward(from, message.requestId, handler, message.request).pipe(
+      Effect.ensuring(Effect.sync(() => { forwardsInFlight-- }))
+    ), scope))
+  }
+
+  /**
+   * Everything that arrived, at once: Raft traffic and liveness are handled by plain calls;
+   * only what must wait or send (pings, forwards, their replies) becomes an effect.
+   */
+  const dispatchAll = Effect.flatMap(transport.receiveAll, (batch) => {
+    const nowMs = clock.unsafeCurrentTimeMillis()
+    const effects: Array<Effect.Effect<void>> = []
+    for (const { from, message } of batch) {
+      detector.heard(from, nowMs)
+      switch (message._tag) {
+        case "Ping":
+          effects.push(detector.onPing(from, message.seq, message.sentAtMs))
+          break
+        case "Pong":
+          detector.onPong(from, message.sentAtMs, nowMs)
+          break
+        case "Forward":
+          effects.push(acceptForward(from, message))
+          break
+        case "ForwardReply":
+          effects.push(peerCalls.complete(message.requestId, message.ok, message.status, message.body))
+          break
+        default:
+          raft.receiveNow(from, message)
+      }
+    }
+    return effects.length === 0 ? Effect.void : Effect.all(effects, { discard: true })
   })
 
   return {
-    run: Effect.forever(dispatchOne),
+    run: Effect.forever(dispatchAll),
     serveActor: (actor: string, handler: ActorHandler) => { actors.set(actor, handler) }
   }
 })

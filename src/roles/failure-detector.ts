@@ -15,9 +15,11 @@ export interface PeerView {
 }
 
 export interface FailureDetectorShape {
-  readonly heard: (peer: NodeId) => Effect.Effect<void>
+  /** Anything at all arrived from `peer` at `nowMs` (plain calls: the dispatcher runs them per message). */
+  readonly heard: (peer: NodeId, nowMs: number) => void
+  readonly onPong: (peer: NodeId, sentAtMs: number, nowMs: number) => void
+  /** The answer to a Ping. */
   readonly onPing: (peer: NodeId, seq: number, sentAtMs: number) => Effect.Effect<void>
-  readonly onPong: (peer: NodeId, sentAtMs: number) => Effect.Effect<void>
   readonly view: Effect.Effect<Readonly<Record<NodeId, PeerView>>>
   readonly run: Effect.Effect<never>
 }
@@ -33,7 +35,9 @@ export const makeFailureDetector = (options: {
   const suspectAfterMs = Duration.toMillis(options.suspectAfter)
   let seq = 0
 
-  const heard = (peer: NodeId) => Effect.map(Clock.currentTimeMillis, (now) => { lastHeardMs.set(peer, now) })
+  const heard = (peer: NodeId, nowMs: number): void => {
+    lastHeardMs.set(peer, nowMs)
+  }
 
   const pingAll = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
@@ -43,14 +47,11 @@ export const makeFailureDetector = (options: {
 
   return {
     heard,
-    onPing: (peer, pingSeq, sentAtMs) =>
-      Effect.zipRight(heard(peer), options.transport.send(peer, { _tag: "Pong", seq: pingSeq, sentAtMs })),
-    onPong: (peer, sentAtMs) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        lastHeardMs.set(peer, now)
-        rttMs.set(peer, Math.max(0, now - sentAtMs))
-        return Effect.void
-      }),
+    onPing: (peer, pingSeq, sentAtMs) => options.transport.send(peer, { _tag: "Pong", seq: pingSeq, sentAtMs }),
+    onPong: (peer, sentAtMs, nowMs) => {
+      lastHeardMs.set(peer, nowMs)
+      rttMs.set(peer, Math.max(0, nowMs - sentAtMs))
+    },
     view: Effect.map(Clock.currentTimeMillis, (now) => {
       const view: Record<NodeId, PeerView> = {}
       for (const peer of options.peers) {

@@ -5,7 +5,7 @@
  * commit), sends the messages, applies committed entries to the state machine and answers the
  * proposals and reads that were waiting for them. Nothing leaves the node before it is durable.
  */
-import { Clock, Duration, Effect, Exit, Option, Queue, Schedule } from "effect"
+import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Schedule } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import type { Metrics } from "../node/metrics.js"
@@ -43,6 +43,8 @@ export interface RaftRoleShape {
   readonly proposeNow: (data: string, done: Reply<unknown>) => void
   readonly readNow: (done: Reply<void>) => void
   readonly receive: (from: NodeId, message: RaftMessage) => Effect.Effect<void>
+  /** The same without an effect: queues the message or drops it (counted) when the mailbox is full. */
+  readonly receiveNow: (from: NodeId, message: RaftMessage) => boolean
   readonly transferLeadership: (to?: NodeId) => Effect.Effect<void>
   readonly suspend: (duration: Duration.Duration) => Effect.Effect<void>
   readonly status: Effect.Effect<RaftStatus>
@@ -138,7 +140,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       return result.output
     }
 
-    const applyOutput = (output: RaftOutput) => Effect.gen(function*() {
+    const applyOutput = (output: RaftOutput): void => {
       if (output.applySnapshot !== undefined) {
         machine.restore(output.applySnapshot.data)
         lastSnapshotIndex = output.applySnapshot.index
@@ -174,45 +176,42 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         options.onSoftState?.(output.softState)
         metrics.inc("troupe_role_changes_total", "Role, term or leader changes seen")
       }
-    })
+    }
 
     /**
      * A proposal whose entry is no longer in the log at its index with its term (truncated by a
      * new leader, or overwritten) can never commit: answer it now rather than when (if ever) the
      * log grows back past its index.
      */
-    const settleDiscardedProposals = Effect.gen(function*() {
+    const settleDiscardedProposals = (): void => {
       for (const [index, pending] of pendingProposals) {
         if (state.log.termAt(index) === pending.term) continue
         pendingProposals.delete(index)
         pending.done(Exit.fail(new ProposalLost({ index })))
       }
-    })
+    }
 
     /** raft.proposalTimeout: past it the caller is told the outcome is unknown (the entry may still commit). */
-    const expireProposals = Effect.gen(function*() {
+    const expireProposals = (): void => {
       const now = clock.unsafeCurrentTimeMillis()
       for (const [index, pending] of pendingProposals) {
         if (pending.deadlineMs > now) return
         pendingProposals.delete(index)
         pending.done(Exit.fail(new OutcomeUnknown({ index })))
       }
-    })
+    }
 
-    const releaseReads = Effect.gen(function*() {
+    const releaseReads = (): void => {
       const applied = state.appliedIndex
-      for (let i = parkedReads.length - 1; i >= 0; i--) {
-        const parked = parkedReads[i]!
-        if (parked.index > applied) continue
-        parkedReads.splice(i, 1)
-        parked.done(Exit.succeed(undefined))
+      let kept = 0
+      for (const parked of parkedReads) {
+        if (parked.index > applied) parkedReads[kept++] = parked
+        else parked.done(Exit.succeed(undefined))
       }
-    })
+      parkedReads.length = kept
+    }
 
-    const answerProposals = (
-      events: ReadonlyArray<Extract<RaftEvent, { _tag: "Propose" }>>,
-      outputs: Array<RaftOutput>
-    ) => Effect.gen(function*() {
+    const answerProposals = (events: ReadonlyArray<Extract<RaftEvent, { _tag: "Propose" }>>, outputs: Array<RaftOutput>): void => {
       if (events.length === 0) return
       const output = stepInto({ _tag: "Propose", data: events.map((event) => event.data) }, outputs)
       if (output.proposed !== undefined) {
@@ -226,49 +225,68 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         ? new NotLeader({ leader: rejected?.leader ?? state.leader })
         : new RaftBusy({ reason: rejected.reason })
       for (const event of events) event.done(Exit.fail(error))
-    })
+    }
 
     const persistBatch = (batch: PersistBatch) =>
-      isEmptyBatch(batch)
-        ? Effect.void
-        : store.persist({
-          ...(batch.hardState === undefined ? {} : { hardState: batch.hardState }),
-          ...(batch.truncateFrom === undefined ? {} : { truncateFrom: batch.truncateFrom }),
-          entries: batch.entries
-        }).pipe(Effect.tap(() => metrics.inc("troupe_fsync_batches_total", "Durable writes (one fsync each)")))
+      store.persist({
+        ...(batch.hardState === undefined ? {} : { hardState: batch.hardState }),
+        ...(batch.truncateFrom === undefined ? {} : { truncateFrom: batch.truncateFrom }),
+        entries: batch.entries
+      }).pipe(Effect.tap(() => metrics.inc("troupe_fsync_batches_total", "Durable writes (one fsync each)")))
 
-    /** Persist everything, then send, then apply: the order Raft's safety depends on. */
-    const flush = (outputs: ReadonlyArray<RaftOutput>) => Effect.gen(function*() {
+    /** Everything the outputs ask to persist, as few writes as possible (group commit); undefined if nothing. */
+    const persistAll = (outputs: ReadonlyArray<RaftOutput>): Effect.Effect<void, StorageError | WalError> | undefined => {
+      const writes: Array<Effect.Effect<void, StorageError | WalError>> = []
       let batch = emptyBatch()
       for (const output of outputs) {
-        if (output.persist.snapshot !== undefined) {
-          yield* persistBatch(batch)
-          batch = emptyBatch()
-          yield* store.persist({ ...output.persist, snapshot: output.persist.snapshot })
-        } else {
+        if (output.persist.snapshot === undefined) {
           mergePersist(batch, output.persist)
+          continue
         }
+        if (!isEmptyBatch(batch)) writes.push(persistBatch(batch))
+        batch = emptyBatch()
+        writes.push(store.persist({ ...output.persist, snapshot: output.persist.snapshot }))
       }
-      yield* persistBatch(batch)
-      for (const output of outputs) {
-        for (const { message, to } of output.messages) yield* transport.send(to, message)
-      }
-      for (const output of outputs) yield* applyOutput(output)
-      if (outputs.some((output) => output.persist.truncateFrom !== undefined || output.softState !== undefined)) {
-        yield* settleDiscardedProposals
-      }
-      yield* releaseReads
-    })
+      if (!isEmptyBatch(batch)) writes.push(persistBatch(batch))
+      return writes.length === 0 ? undefined : writes.length === 1 ? writes[0] : Effect.all(writes, { discard: true })
+    }
 
-    const maybeCompact = (outputs: Array<RaftOutput>) => Effect.gen(function*() {
-      if (state.appliedIndex - lastSnapshotIndex < config.raft.snapshotThresholdEntries) return
+    /** Answers what the outputs settled: applied entries, reads, discarded proposals. */
+    const settle = (outputs: ReadonlyArray<RaftOutput>): void => {
+      let discards = false
+      for (const output of outputs) {
+        applyOutput(output)
+        if (output.persist.truncateFrom !== undefined || output.softState !== undefined) discards = true
+      }
+      if (discards) settleDiscardedProposals()
+      releaseReads()
+    }
+
+    /**
+     * Persist everything, then send, then apply: the order Raft's safety depends on. Only the
+     * persist and the send are effects; the rest is plain code run once per batch.
+     */
+    const flush = (outputs: ReadonlyArray<RaftOutput>): Effect.Effect<void, StorageError | WalError> => {
+      const messages = outputs.length === 1 ? outputs[0]!.messages : outputs.flatMap((output) => output.messages)
+      const sendAndSettle = messages.length === 0
+        ? Effect.sync(() => settle(outputs))
+        : Effect.zipRight(transport.sendAll(messages), Effect.sync(() => settle(outputs)))
+      const persist = persistAll(outputs)
+      return persist === undefined ? sendAndSettle : Effect.zipRight(persist, sendAndSettle)
+    }
+
+    /** A snapshot at the applied index once the log has grown past the threshold: its outputs, or why it was refused. */
+    const compact = (): { outputs: Array<RaftOutput>; refused?: string } => {
+      const outputs: Array<RaftOutput> = []
+      if (state.appliedIndex - lastSnapshotIndex < config.raft.snapshotThresholdEntries) return { outputs }
       const index = state.appliedIndex
       const output = stepInto({ _tag: "Compact", index, data: machine.snapshot() }, outputs)
       if (output.compactRejected === undefined) lastSnapshotIndex = index
-      else yield* Effect.logWarning(`snapshot at ${index} refused: ${output.compactRejected}`)
-    })
+      return output.compactRejected === undefined ? { outputs } : { outputs, refused: `snapshot at ${index} refused: ${output.compactRejected}` }
+    }
 
-    const handleBatch = (events: ReadonlyArray<RaftEvent>) => Effect.gen(function*() {
+    /** Steps every event of a batch (all proposals as one Propose); says whether a tick was among them. */
+    const stepBatch = (events: ReadonlyArray<RaftEvent>): { outputs: Array<RaftOutput>; ticked: boolean } => {
       const outputs: Array<RaftOutput> = []
       const proposals: Array<Extract<RaftEvent, { _tag: "Propose" }>> = []
       const suspended = isSuspendedNow()
@@ -297,28 +315,43 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
             break
         }
       }
-      yield* answerProposals(proposals, outputs)
-      yield* flush(outputs)
-      if (ticked) yield* expireProposals
-      const compactOutputs: Array<RaftOutput> = []
-      yield* maybeCompact(compactOutputs)
-      yield* flush(compactOutputs)
-      currentStatus = statusOf(state)
-    })
+      answerProposals(proposals, outputs)
+      return { outputs, ticked }
+    }
+
+    const publishStatus = Effect.sync(() => { currentStatus = statusOf(state) })
+
+    const handleBatch = (events: ReadonlyArray<RaftEvent>): Effect.Effect<void, StorageError | WalError> => {
+      const { outputs, ticked } = stepBatch(events)
+      return Effect.zipRight(flush(outputs), Effect.suspend(() => {
+        if (ticked) expireProposals()
+        const compaction = compact()
+        const done = compaction.refused === undefined ? publishStatus : Effect.zipRight(Effect.logWarning(compaction.refused), publishStatus)
+        return compaction.outputs.length === 0 ? done : Effect.zipRight(flush(compaction.outputs), done)
+      }))
+    }
 
     const loop = Queue.takeBetween(mailbox, 1, MAX_BATCH).pipe(
-      Effect.flatMap((events) => handleBatch([...events])),
+      Effect.flatMap((events) => handleBatch(Chunk.toReadonlyArray(events))),
       Effect.forever
     )
     const ticker = offer({ _tag: "Tick" }).pipe(Effect.repeat(Schedule.spaced(config.raft.tick)))
     const run = Effect.zipRight(boot, Effect.raceFirst(loop, Effect.zipRight(ticker, Effect.never)))
+
+    /** A message from a peer, queued without waiting; false (and counted) if the mailbox is full. */
+    const receiveNow = (from: NodeId, message: RaftMessage): boolean => {
+      if (Queue.unsafeOffer(mailbox, { _tag: "Receive", from, message })) return true
+      metrics.inc("troupe_dropped_messages_total", "Peer messages dropped", { reason: "raft-mailbox-full" })
+      return false
+    }
 
     return {
       propose: (data) => enqueueWithReply<unknown>((done) => ({ _tag: "Propose", data, done })),
       linearizableRead: enqueueWithReply<void>((done) => ({ _tag: "Read", done })),
       proposeNow: (data, done) => enqueueNow((reply) => ({ _tag: "Propose", data, done: reply }), done),
       readNow: (done) => enqueueNow((reply) => ({ _tag: "Read", done: reply }), done),
-      receive: (from, message) => Effect.asVoid(offer({ _tag: "Receive", from, message })),
+      receive: (from, message) => Effect.sync(() => { receiveNow(from, message) }),
+      receiveNow,
       transferLeadership: (to) => Effect.asVoid(offer({ _tag: "Transfer", to })),
       suspend: (duration) =>
         Effect.map(Clock.currentTimeMillis, (now) => { suspendedUntilMs = now + Duration.toMillis(duration) }),

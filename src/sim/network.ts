@@ -26,11 +26,11 @@
  *
  * Trace times are milliseconds since the network was made.
  */
-import { Clock, Duration, Effect, Either, FiberSet, Layer, Queue, type Scope } from "effect"
+import { Chunk, Clock, Duration, Effect, Either, FiberSet, Layer, Queue, type Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import { defaultConfig } from "../config/load.js"
 import type { NodeId } from "../config/servers.js"
-import { type Inbound, Transport, type TransportShape, type TransportStats } from "../net/Transport.js"
+import { type Inbound, type Outbound, Transport, type TransportShape, type TransportStats } from "../net/Transport.js"
 import {
   healedTopology,
   type LinkFaults,
@@ -125,19 +125,24 @@ interface Shell {
   readonly atNow: <A>(f: (nowMs: number) => A) => Effect.Effect<A>
 }
 
-const makeTransportFor = (shell: Shell) => (self: NodeId): Fallible<TransportShape> =>
-  Effect.as(fromEither(shell.core.node("transportFor", self)), {
+const makeTransportFor = (shell: Shell) => (self: NodeId): Fallible<TransportShape> => {
+  // Uninterruptible: an instant marked armed must get its timer, or its messages would stall.
+  const sendAll = (messages: ReadonlyArray<Outbound>) =>
+    Effect.uninterruptible(Effect.flatMap(
+      shell.atNow((nowMs) => ({ nowMs, instants: messages.flatMap(({ message, to }) => shell.core.send(nowMs, self, to, message)) })),
+      ({ instants, nowMs }) => Effect.forEach(instants, (atMs) => armTimer(shell, nowMs, atMs), { discard: true })
+    ))
+  return Effect.as(fromEither(shell.core.node("transportFor", self)), {
     self,
-    // Uninterruptible: an instant marked armed must get its timer, or its messages would stall.
-    send: (to, message) =>
-      Effect.uninterruptible(Effect.flatMap(
-        shell.atNow((nowMs) => ({ nowMs, instants: shell.core.send(nowMs, self, to, message) })),
-        ({ instants, nowMs }) => Effect.forEach(instants, (atMs) => armTimer(shell, nowMs, atMs), { discard: true })
-      )),
+    send: (to, message) => sendAll([{ to, message }]),
+    sendAll,
     // Reads the current inbox each time, so one TransportShape keeps working across restarts.
     receive: Effect.suspend(() => Queue.take(shell.core.nodes.get(self)!.inbox)),
+    receiveAll: Effect.suspend(() =>
+      Effect.map(Queue.takeBetween(shell.core.nodes.get(self)!.inbox, 1, Number.MAX_SAFE_INTEGER), Chunk.toReadonlyArray)),
     stats: Effect.sync(() => shell.core.nodes.get(self)!.stats())
   })
+}
 
 const makeAddNode = ({ capacity, core }: Shell) => (node: NodeId): Fallible =>
   core.nodes.has(node)
