@@ -26,6 +26,8 @@ export interface StorageShape {
   readonly append: (name: string, bytes: Uint8Array) => Effect.Effect<void, StorageError>
   /** Makes every earlier append to this file durable (fsync). */
   readonly sync: (name: string) => Effect.Effect<void, StorageError>
+  /** `append` then `sync` as one call: the WAL's group commit, once per Raft batch. */
+  readonly appendAndSync: (name: string, bytes: Uint8Array) => Effect.Effect<void, StorageError>
   /** Cuts a file to `size` bytes, durably. */
   readonly truncate: (name: string, size: number) => Effect.Effect<void, StorageError>
   readonly remove: (name: string) => Effect.Effect<void, StorageError>

@@ -45,6 +45,23 @@ export class FdCache {
     }
   }
 
+  /**
+   * The hot path without promises: if `name` is open, runs `use` with its handle and the
+   * release to call when done, and answers true; else answers false and does nothing.
+   */
+  useIfOpen(name: string, use: (handle: FileHandle, release: () => void) => void): boolean {
+    const hit = this.cached.get(name)
+    if (hit === undefined || this.closed) return false
+    this.cached.delete(name)
+    this.cached.set(name, hit)
+    hit.users++
+    use(hit.handle, () => {
+      hit.users--
+      if (hit.evicted && hit.users === 0) void closeQuietly(hit.handle)
+    })
+    return true
+  }
+
   /** Forgets the handle of `name` (its file is about to be replaced or removed). */
   async evict(name: string): Promise<void> {
     const entry = this.cached.get(name)

@@ -129,6 +129,8 @@ export class MemoryDisk {
       writeAtomic: (name, bytes) => run("writeAtomic", name, () => this.writeAtomic(name, bytes)),
       append: (name, bytes) => run("append", name, () => this.append(name, bytes)),
       sync: (name) => run("sync", name, () => this.sync(name)),
+      appendAndSync: (name, bytes) =>
+        run("append", name, () => this.append(name, bytes)).pipe(Effect.zipRight(run("sync", name, () => this.sync(name)))),
       truncate: (name, size) => run("truncate", name, () => this.truncate(name, size)),
       remove: (name) => run("remove", name, () => void this.files.delete(name)),
       list: (prefix) => run("list", prefix, () => [...this.files.keys()].filter((name) => name.startsWith(prefix)).sort())

@@ -183,12 +183,13 @@ class WalStore {
     return Effect.tap(this.storage.sync(name), () => Effect.sync(() => this.counters.fsyncs++))
   }
 
-  private appendFrames(name: string, payloads: ReadonlyArray<string>): Effect.Effect<void, StorageError> {
-    if (payloads.length === 0) return Effect.void
+  /** Appends the records to a segment and makes them durable (one fsync). */
+  private appendDurably(name: string, payloads: ReadonlyArray<string>): Effect.Effect<void, StorageError> {
+    if (payloads.length === 0) return this.sync(name)
     const bytes = framePayloads(payloads)
     this.counters.bytesWritten += bytes.byteLength
     this.counters.records += payloads.length
-    return this.storage.append(name, bytes)
+    return Effect.tap(this.storage.appendAndSync(name, bytes), () => { this.counters.fsyncs++ })
   }
 
   /** Appends records, rolling to a new segment when one is full, then syncs what it wrote. */
@@ -201,8 +202,7 @@ class WalStore {
         if (active === undefined || (active.records > 0 && active.info.bytes + size > this.segmentBytes)) {
           if (active !== undefined) {
             // The full segment's records belong to this batch too: they must be durable before it returns.
-            yield* this.appendFrames(segmentName(active.info.seq), pending)
-            yield* this.sync(segmentName(active.info.seq))
+            yield* this.appendDurably(segmentName(active.info.seq), pending)
           }
           pending = [this.openSegment(w)]
         }
@@ -213,8 +213,7 @@ class WalStore {
         current.info.maxIndex = Math.max(current.info.maxIndex, record.maxIndex)
       }
       if (w.active === undefined || records.length === 0) return
-      yield* this.appendFrames(segmentName(w.active.info.seq), pending)
-      yield* this.sync(segmentName(w.active.info.seq))
+      yield* this.appendDurably(segmentName(w.active.info.seq), pending)
     })
   }
 

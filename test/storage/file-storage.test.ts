@@ -48,6 +48,24 @@ describe("file storage", () => {
       expect(afterMore.bytesAppended).toBe(6)
     }))
 
+  it.scoped("appendAndSync: a new file takes the slow path, an open one the fast path; both durable and counted", () =>
+    Effect.gen(function* () {
+      const folder = yield* tempFolder
+      const { stats, storage } = yield* makeFileStorage(folder, { maxOpenFiles: 1 })
+      yield* storage.appendAndSync("log", bytes("a"))
+      expect(yield* stats).toMatchObject({ fileSyncs: 1, folderSyncs: 1, filesOpened: 1, bytesAppended: 1 })
+      yield* storage.appendAndSync("log", bytes("bc"))
+      yield* storage.appendAndSync("log", bytes("def"))
+      expect(yield* stats).toMatchObject({ fileSyncs: 3, folderSyncs: 1, filesOpened: 1, bytesAppended: 6 })
+      // Another file evicts the handle: the next call on "log" reopens it (slow path again).
+      yield* storage.appendAndSync("other", bytes("x"))
+      yield* storage.appendAndSync("log", bytes("g"))
+      expect(yield* stats).toMatchObject({ fileSyncs: 5, filesOpened: 3, openFiles: 1 })
+      expect(fs.readFileSync(path.join(folder, "log"), "utf8")).toBe("abcdefg")
+      const failed = yield* Effect.either(storage.appendAndSync("../escape", bytes("no")))
+      expect(Either.isLeft(failed) && failed.left.operation).toBe("append")
+    }))
+
   it.scoped("writeAtomic replaces the whole file and a crashed write's temp file is cleaned up", () =>
     Effect.gen(function* () {
       const folder = yield* tempFolder

@@ -20,6 +20,14 @@ describe("MemoryDisk", () => {
       expect(text(yield* disk.storage().read("log"))).toEqual(Option.some("durable|"))
     }))
 
+  it.effect("appendAndSync is durable at once: a crash right after keeps it", () =>
+    Effect.gen(function* () {
+      const disk = MemoryDisk.make()
+      yield* disk.storage().appendAndSync("log", bytes("kept"))
+      expect(yield* disk.crash({ _tag: "DropUnsynced" })).toEqual([{ name: "log", unsyncedBytes: 0, keptBytes: 0, removed: false }])
+      expect(text(yield* disk.storage().read("log"))).toEqual(Option.some("kept"))
+    }))
+
   it.effect("a torn write keeps a seeded random prefix of the unsynced bytes", () =>
     Effect.gen(function* () {
       const keptBySeed = new Map<number, string>()
