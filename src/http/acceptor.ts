@@ -109,32 +109,64 @@ export const makeAcceptor = (options: AcceptorOptions) =>
     const timeoutMs = Duration.toMillis(limits.requestTimeout)
     const timedOut = text(503, "ERROR: request timed out inside the cluster (outcome unknown)")
     const internalError = text(500, "ERROR: internal error")
+    const rejected = replica.metrics.counterFor("troupe_http_rejected_total", "HTTP requests refused for overload")
+    const latency = replica.metrics.histogramFor("troupe_http_request_seconds", "HTTP request latency")
+    const answeredByStatus = new Map<number, (by?: number) => void>()
+    const countAnswer = (status: number) => {
+      let inc = answeredByStatus.get(status)
+      if (inc === undefined) {
+        inc = replica.metrics.counterFor("troupe_http_requests_total", "HTTP requests answered", { status: String(status) })
+        answeredByStatus.set(status, inc)
+      }
+      inc()
+    }
 
     /**
-     * The hot path: one Effect run per request, answered from its exit callback. The timeout is
-     * a plain timer rather than an Effect combinator: it costs a fraction and this runs for every
-     * request (see bench/kv.ts).
+     * Requests waiting for an answer, oldest first (a Set keeps insertion order), and one sweep
+     * timer while any wait: a timer per request would cost more than the rest of a read.
+     */
+    const waiting = new Set<{ readonly deadlineMs: number; readonly finish: (answer: Answer) => void }>()
+    const sweepEveryMs = Math.max(1, Math.min(250, timeoutMs / 4))
+    let sweeper: ReturnType<typeof setInterval> | undefined
+    const sweep = () => {
+      const now = performance.now()
+      for (const request of waiting) {
+        if (request.deadlineMs > now) break
+        request.finish(timedOut)
+      }
+      if (waiting.size === 0 && sweeper !== undefined) {
+        clearInterval(sweeper)
+        sweeper = undefined
+      }
+    }
+
+    /**
+     * The hot path: a request the leader can serve is handed to the Raft loop with a callback
+     * (no fiber); anything else is one Effect run, answered from its exit callback.
      */
     const handle = (request: http.IncomingMessage, response: http.ServerResponse): void => {
       if (request.method === "POST" && request.url === "/rpc" && options.rpc !== undefined) return options.rpc(request, response)
       const startedMs = performance.now()
       if (inFlight >= limits.maxInflightRequests) {
-        replica.metrics.inc("troupe_http_rejected_total", "HTTP requests refused for overload")
+        rejected()
         return send(response, text(503, `ERROR: too many requests in flight (limit ${limits.maxInflightRequests})`), null)
       }
       inFlight++
       request.resume() // a GET has no body worth reading; drain anything sent anyway
-      let answered = false
-      const finish = (result: Answer) => {
-        if (answered) return
-        answered = true
-        clearTimeout(timer)
-        inFlight--
-        send(response, result, replica.raft.statusNow().leader)
-        replica.metrics.inc("troupe_http_requests_total", "HTTP requests answered", { status: String(result.status) })
-        replica.metrics.observeMs("troupe_http_request_seconds", "HTTP request latency", performance.now() - startedMs)
+      const pending = {
+        deadlineMs: startedMs + timeoutMs,
+        finish: (result: Answer) => {
+          if (!waiting.delete(pending)) return
+          inFlight--
+          send(response, result, replica.raft.statusNow().leader)
+          countAnswer(result.status)
+          latency(performance.now() - startedMs)
+        }
       }
-      const timer = setTimeout(() => finish(timedOut), timeoutMs)
+      waiting.add(pending)
+      // Unref'd: the server's own handles keep the process alive while it serves.
+      sweeper ??= setInterval(sweep, sweepEveryMs).unref()
+      const finish = pending.finish
       const target = route(request.method ?? "GET", request.url ?? "/", limits)
       if (target._tag === "Get" || target._tag === "Put") {
         const kvRequest: KvRequest = target._tag === "Get"

@@ -12,8 +12,11 @@ class Histogram {
   observe(ms: number): void {
     this.count++
     this.sumMs += ms
-    const bucket = LATENCY_BUCKETS_MS.findIndex((limit) => ms <= limit)
-    if (bucket !== -1) this.counts[bucket]!++
+    for (let bucket = 0; bucket < LATENCY_BUCKETS_MS.length; bucket++) {
+      if (ms > LATENCY_BUCKETS_MS[bucket]!) continue
+      this.counts[bucket]!++
+      return
+    }
   }
 }
 
@@ -40,19 +43,34 @@ export class Metrics {
   private readonly gauges = new Map<string, { help: string; read: () => number }>()
 
   inc(name: string, help: string, labels: Labels = {}, by = 1): void {
+    this.counterFor(name, help, labels)(by)
+  }
+
+  /** The counter with these labels as a function: the label text is built once (hot paths). */
+  counterFor(name: string, help: string, labels: Labels = {}): (by?: number) => void {
     let family = this.counters.get(name)
     if (family === undefined) this.counters.set(name, family = { help, values: new Map() })
+    const values = family.values
     const key = labelText(labels)
-    family.values.set(key, (family.values.get(key) ?? 0) + by)
+    if (!values.has(key)) values.set(key, 0)
+    return (by = 1) => {
+      values.set(key, values.get(key)! + by)
+    }
   }
 
   observeMs(name: string, help: string, ms: number, labels: Labels = {}): void {
+    this.histogramFor(name, help, labels)(ms)
+  }
+
+  /** The histogram with these labels as a function (see counterFor). */
+  histogramFor(name: string, help: string, labels: Labels = {}): (ms: number) => void {
     let family = this.histograms.get(name)
     if (family === undefined) this.histograms.set(name, family = { help, values: new Map() })
     const key = labelText(labels)
     let histogram = family.values.get(key)
     if (histogram === undefined) family.values.set(key, histogram = new Histogram())
-    histogram.observe(ms)
+    const target = histogram
+    return (ms) => target.observe(ms)
   }
 
   gauge(name: string, help: string, read: () => number): void {
