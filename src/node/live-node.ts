@@ -23,6 +23,7 @@ import { makeFileStorage } from "../storage/file-storage.js"
 import { makeRaftStore } from "../storage/wal.js"
 import { computeActorHandler, makeComputeBroker } from "./compute-broker.js"
 import { counterLines } from "./metrics.js"
+import { eventLoopTurnScheduler } from "../roles/raft-role.js"
 import { startReplica } from "./replica.js"
 
 export interface LiveNodeOptions {
@@ -61,7 +62,8 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
       config,
       transport,
       store,
-      seed: Math.floor(Math.random() * 2 ** 31)
+      seed: Math.floor(Math.random() * 2 ** 31),
+      loopScheduler: eventLoopTurnScheduler
     })
     const compute = yield* makeCompute({ config, broker: makeComputeBroker(replica, config.compute.callTimeout) })
     replica.serveActor("compute", computeActorHandler(compute, replica))

@@ -42,6 +42,7 @@ export interface ReplicaOptions {
   readonly metrics?: Metrics
   readonly onApply?: RaftRoleOptions["onApply"]
   readonly onSoftState?: RaftRoleOptions["onSoftState"]
+  readonly loopScheduler?: RaftRoleOptions["loopScheduler"]
 }
 
 export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, never, Scope.Scope> =>
@@ -55,6 +56,7 @@ export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, ne
     const raft = yield* makeRaftRole({
       self: options.self, peers, config, store: options.store, transport, machine, metrics, seed: options.seed,
       onApply: options.onApply,
+      loopScheduler: options.loopScheduler,
       onSoftState: (soft) => {
         // Requests forwarded to a leader that is no more would wait out their timeout: fail them
         // now, so clients retry at once (with the same client id and seq, so exactly once).

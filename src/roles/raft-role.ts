@@ -5,7 +5,7 @@
  * commit), sends the messages, applies committed entries to the state machine and answers the
  * proposals and reads that were waiting for them. Nothing leaves the node before it is durable.
  */
-import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Schedule } from "effect"
+import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Schedule, Scheduler } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import type { Metrics } from "../node/metrics.js"
@@ -68,7 +68,20 @@ export interface RaftRoleOptions {
   readonly onApply?: ((entry: Entry) => void) | undefined
   /** Sees every change of role, term or leader (the simulation checks election safety with it). */
   readonly onSoftState?: ((soft: SoftState) => void) | undefined
+  /**
+   * Where the loop fiber runs when it wakes. A live node passes `eventLoopTurnScheduler`: the loop
+   * then wakes once per event-loop turn with everything that arrived in it, instead of once per
+   * request. Simulations keep Effect's default (deterministic under virtual time).
+   */
+  readonly loopScheduler?: Scheduler.Scheduler | undefined
 }
+
+/**
+ * A scheduler that runs woken fibers at the end of the current event-loop turn (setImmediate),
+ * after every I/O callback of the turn: all requests read from sockets in one poll reach the
+ * Raft loop as one batch, one step and one wake-up (wake-ups are the dearest thing on a VM).
+ */
+export const eventLoopTurnScheduler: Scheduler.Scheduler = Scheduler.makeBatched((runBatch) => setImmediate(runBatch))
 
 const MAX_BATCH = 4096
 
@@ -331,10 +344,11 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       }))
     }
 
-    const loop = Queue.takeBetween(mailbox, 1, MAX_BATCH).pipe(
+    const batches = Queue.takeBetween(mailbox, 1, MAX_BATCH).pipe(
       Effect.flatMap((events) => handleBatch(Chunk.toReadonlyArray(events))),
       Effect.forever
     )
+    const loop = options.loopScheduler === undefined ? batches : Effect.withScheduler(batches, options.loopScheduler)
     const ticker = offer({ _tag: "Tick" }).pipe(Effect.repeat(Schedule.spaced(config.raft.tick)))
     const run = Effect.zipRight(boot, Effect.raceFirst(loop, Effect.zipRight(ticker, Effect.never)))
 
