@@ -10,6 +10,7 @@
  * transformation (a Date, a BigInt...), the full encode runs again automatically.
  */
 import { Either, Schema, SchemaAST } from "effect"
+import { decodeHotMessage } from "./hot-decode.js"
 import { PeerMessage } from "./messages.js"
 
 /** True when encoding with `ast` cannot change a value (no transformation, no opaque declaration). */
@@ -66,4 +67,19 @@ export const jsonDecoder = <A, I>(schema: Schema.Schema<A, I>): (text: string) =
 }
 
 export const encodePeerMessageJson: (message: PeerMessage) => string = jsonEncoder(PeerMessage)
-export const decodePeerMessageJson: (text: string) => PeerMessage | undefined = jsonDecoder(PeerMessage)
+
+const decodePeerMessage = Schema.decodeUnknownEither(PeerMessage)
+
+/** Hot messages take the hand-written decoder (hot-decode.ts); the rest, and all refusals, the Schema. */
+export const decodePeerMessageJson = (text: string): PeerMessage | undefined => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const hot = decodeHotMessage(json)
+  if (hot !== undefined) return hot
+  const decoded = decodePeerMessage(json)
+  return Either.isRight(decoded) ? decoded.right : undefined
+}
