@@ -78,7 +78,7 @@ export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, ne
     const roles = yield* Effect.forkScoped(
       Effect.raceAll([
         supervise("raft", raft.run, policy),
-        supervise("dispatcher", dispatcher.run, policy),
+        supervise("dispatcher", options.loopScheduler === undefined ? dispatcher.run : Effect.withScheduler(dispatcher.run, options.loopScheduler), policy),
         supervise("failure-detector", detector.run, policy)
       ])
     )

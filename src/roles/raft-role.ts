@@ -5,7 +5,7 @@
  * commit), sends the messages, applies committed entries to the state machine and answers the
  * proposals and reads that were waiting for them. Nothing leaves the node before it is durable.
  */
-import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Schedule, Scheduler } from "effect"
+import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Scheduler } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import type { Metrics } from "../node/metrics.js"
@@ -349,7 +349,9 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       Effect.forever
     )
     const loop = options.loopScheduler === undefined ? batches : Effect.withScheduler(batches, options.loopScheduler)
-    const ticker = offer({ _tag: "Tick" }).pipe(Effect.repeat(Schedule.spaced(config.raft.tick)))
+    // A bare sleep loop: a Schedule-driven repeat costs several times more per tick, 100 times a second.
+    const tick: RaftEvent = { _tag: "Tick" }
+    const ticker = Effect.forever(Effect.zipRight(Effect.sync(() => Queue.unsafeOffer(mailbox, tick)), Effect.sleep(config.raft.tick)))
     const run = Effect.zipRight(boot, Effect.raceFirst(loop, Effect.zipRight(ticker, Effect.never)))
 
     /** A message from a peer, queued without waiting; false (and counted) if the mailbox is full. */
