@@ -3,15 +3,14 @@
  * A malformed entry cannot come from troupe's own proposals; if one appears it is refused
  * deterministically (same result on every replica) and counted, never thrown.
  */
-import { Either, Schema } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
-import { KvCommand, type KvQuery, type KvResult } from "../../actors/kv/commands.js"
+import type { KvCommand, KvQuery, KvResult } from "../../actors/kv/commands.js"
+import { decodeCommandJson } from "../../actors/kv/decode-command.js"
 import {
   answerQuery, applyCommand, emptyKvState, type KvState, restoreKv, snapshotKv
 } from "../../actors/kv/state-machine.js"
 import type { ReplicatedStateMachine } from "../roles/state-machine.js"
 
-const decodeCommand = Schema.decodeUnknownEither(Schema.parseJson(KvCommand))
 
 export interface KvMachine extends ReplicatedStateMachine {
   readonly query: (query: KvQuery) => KvResult
@@ -23,12 +22,12 @@ export const makeKvMachine = (limits: TroupeConfig["kv"]): KvMachine => {
   let malformed = 0
   return {
     apply: (data) => {
-      const command = decodeCommand(data)
-      if (Either.isLeft(command)) {
+      const command = decodeCommandJson(data)
+      if (command === undefined) {
         malformed++
         return { _tag: "refused", reason: "malformed command" } satisfies KvResult
       }
-      return applyCommand(state, command.right, limits)
+      return applyCommand(state, command, limits)
     },
     snapshot: () => snapshotKv(state),
     restore: (data) => { state = restoreKv(data) },

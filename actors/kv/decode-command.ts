@@ -1,0 +1,44 @@
+/**
+ * Decoding a log entry back into a `KvCommand`, on every replica for every applied write. Puts,
+ * nearly all of the traffic, take a hand-written check that accepts exactly what the `Put`
+ * Schema accepts (test/actors/kv-decode-command.test.ts holds both to agreement); everything else,
+ * and everything it refuses, goes to the Schema, which stays the authority.
+ */
+import { Either, Schema } from "effect"
+import { KvCommand } from "./commands.js"
+
+const CLIENT_ID_MAX = 64
+
+const decodeWithSchema = Schema.decodeUnknownEither(KvCommand)
+
+const putOf = (json: Record<string, unknown>): KvCommand | undefined => {
+  const { client, key, seq, value } = json
+  if (typeof key !== "string" || typeof value !== "string") return undefined
+  if (client !== undefined && (typeof client !== "string" || client.length < 1 || client.length > CLIENT_ID_MAX)) return undefined
+  if (seq !== undefined && (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq <= 0)) return undefined
+  if (client === undefined && seq === undefined) return { _tag: "put", key, value }
+  if (seq === undefined) return { _tag: "put", key, value, client: client as string }
+  if (client === undefined) return { _tag: "put", key, value, seq }
+  return { _tag: "put", key, value, client: client as string, seq }
+}
+
+/** The command in `json`, or undefined if it is not a valid KvCommand. */
+export const decodeCommandValue = (json: unknown): KvCommand | undefined => {
+  if (typeof json === "object" && json !== null && !Array.isArray(json) && (json as { _tag?: unknown })._tag === "put") {
+    const put = putOf(json as Record<string, unknown>)
+    if (put !== undefined) return put
+  }
+  const decoded = decodeWithSchema(json)
+  return Either.isRight(decoded) ? decoded.right : undefined
+}
+
+/** The command encoded in a log entry, or undefined if the text is not a valid KvCommand. */
+export const decodeCommandJson = (text: string): KvCommand | undefined => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  return decodeCommandValue(json)
+}
