@@ -167,7 +167,7 @@ export const makeAcceptor = (options: AcceptorOptions) =>
       // Unref'd: the server's own handles keep the process alive while it serves.
       sweeper ??= setInterval(sweep, sweepEveryMs).unref()
       const finish = pending.finish
-      const target = route(request.method ?? "GET", request.url ?? "/", limits)
+      const target = route(request.method ?? "GET", request.url ?? "/")
       if (target._tag === "Get" || target._tag === "Put") {
         const kvRequest: KvRequest = target._tag === "Get"
           ? { _tag: "get", key: target.key }

@@ -2,9 +2,9 @@
  * Routing of a node's HTTP requests (DESIGN.md item 2). `GET /KEY` reads, `GET /KEY=VALUE`
  * writes (the first `=` of the raw target splits key from value, then each is percent-decoded,
  * so a value may hold `%3D`). `/status`, `/metrics`, `/rpc` and `/_troupe/...` are reserved
- * paths; every other target is a key. Pure: no I/O.
+ * paths; every other target is a key. Pure: no I/O. The rules for keys and values are not
+ * checked here but by the KV service, the one door every request (HTTP, SDK, forward) passes.
  */
-import { keyProblem, type KvLimits, valueProblem } from "../../actors/kv/validate.js"
 
 export type Route =
   | { readonly _tag: "Get"; readonly key: string }
@@ -45,22 +45,18 @@ const adminRoute = (path: string, query: URLSearchParams): Route => {
   }
 }
 
-const kvRoute = (target: string, limits: KvLimits): Route => {
+const kvRoute = (target: string): Route => {
   const separator = target.indexOf("=")
   const rawKey = separator === -1 ? target : target.slice(0, separator)
   const key = decode(rawKey)
   if (key === undefined) return invalid("key has a malformed percent-encoding")
-  const problemWithKey = keyProblem(key, limits)
-  if (problemWithKey !== undefined) return invalid(problemWithKey)
   if (separator === -1) return { _tag: "Get", key }
   const value = decode(target.slice(separator + 1))
   if (value === undefined) return invalid("value has a malformed percent-encoding")
-  const problemWithValue = valueProblem(value, limits)
-  if (problemWithValue !== undefined) return invalid(problemWithValue)
   return { _tag: "Put", key, value }
 }
 
-export const route = (method: string, rawTarget: string, limits: KvLimits): Route => {
+export const route = (method: string, rawTarget: string): Route => {
   // A minimal client may send `GET KEY`; the port mux adds the slash, but accept both here.
   const target = rawTarget.startsWith("/") ? rawTarget.slice(1) : rawTarget
   if (target === "rpc") return method === "POST" ? { _tag: "Rpc" } : invalid("/rpc takes POST", 405)
@@ -71,5 +67,5 @@ export const route = (method: string, rawTarget: string, limits: KvLimits): Rout
     const url = new URL(`/${target}`, "http://troupe")
     return adminRoute(url.pathname, url.searchParams)
   }
-  return kvRoute(target, limits)
+  return kvRoute(target)
 }

@@ -9,7 +9,7 @@ import type { NodeId } from "../config/servers.js"
 import { isWrite, KvRequest, type KvResult, KvResult as KvResultSchema } from "../../actors/kv/commands.js"
 import type { RaftRoleShape } from "../roles/raft-role.js"
 import { NotLeader, type RaftUnavailable } from "../roles/raft-errors.js"
-import { keyProblem, type KvLimits, valueProblem } from "../../actors/kv/validate.js"
+import { type KvLimits, requestProblem } from "../../actors/kv/validate.js"
 import type { KvMachine } from "./kv-machine.js"
 import { encodeCommand } from "./kv-machine.js"
 import { ForwardFailed, type PeerCallsShape } from "./peer-calls.js"
@@ -52,18 +52,7 @@ export const makeKvService = (options: {
 }): KvServiceShape => {
   const { machine, peers, raft } = options
 
-  const problemOf = (request: KvRequest): string | undefined => {
-    if (request._tag === "size" || request._tag === "verify") return undefined
-    if (request._tag === "keys") return request.prefix.length > options.limits.maxKeyLength ? "prefix is too long" : undefined
-    const keyIssue = keyProblem(request.key, options.limits)
-    if (keyIssue !== undefined) return keyIssue
-    const values = request._tag === "put" ? [request.value] : request._tag === "cas" ? [request.expect, request.value] : []
-    for (const value of values) {
-      const valueIssue = value === null ? undefined : valueProblem(value, options.limits)
-      if (valueIssue !== undefined) return valueIssue
-    }
-    return undefined
-  }
+  const problemOf = (request: KvRequest): string | undefined => requestProblem(request, options.limits)
   const checked = <A>(request: KvRequest, serve: () => Effect.Effect<A, KvFailure>): Effect.Effect<A, KvFailure> => {
     const problem = problemOf(request)
     return problem === undefined ? serve() : Effect.fail(new BadRequest({ reason: problem }))
