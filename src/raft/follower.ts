@@ -6,6 +6,7 @@
 import type { AppendEntries, Entry, InstallSnapshot } from "./messages.js"
 import { persistEntries, persistTruncate, send, type StepContext } from "./output.js"
 import type { NodeId } from "./types.js"
+import { utf8Bytes } from "./utf8.js"
 
 /** Entries must be contiguous after prevLogIndex, with terms rising to at most the leader's. */
 export const appendIsWellFormed = (message: AppendEntries): boolean => {
@@ -129,7 +130,7 @@ export const handleInstallSnapshot = (ctx: StepContext, from: NodeId, message: I
   const sameSnapshot = incoming !== undefined && incoming.index === message.lastIncludedIndex &&
     incoming.term === message.lastIncludedTerm
   if (message.offset === 0 && !sameSnapshot) {
-    incoming = { index: message.lastIncludedIndex, term: message.lastIncludedTerm, chunks: [], receivedLength: 0 }
+    incoming = { index: message.lastIncludedIndex, term: message.lastIncludedTerm, chunks: [], receivedLength: 0, receivedBytes: 0 }
     state.incomingSnapshot = incoming
   }
   if (incoming === undefined || incoming.index !== message.lastIncludedIndex || incoming.term !== message.lastIncludedTerm ||
@@ -137,13 +138,15 @@ export const handleInstallSnapshot = (ctx: StepContext, from: NodeId, message: I
     const nextOffset = sameSnapshot && incoming !== undefined ? incoming.receivedLength : 0
     return respondSnapshot(ctx, from, message, { matchIndex: 0, nextOffset, done: false })
   }
-  if (incoming.receivedLength + message.data.length > state.config.maxSnapshotBytes) {
+  const chunkBytes = utf8Bytes(message.data)
+  if (incoming.receivedBytes + chunkBytes > state.config.maxSnapshotBytes) {
     state.incomingSnapshot = undefined
     state.counters.droppedSnapshots++
     return
   }
   incoming.chunks.push(message.data)
   incoming.receivedLength += message.data.length
+  incoming.receivedBytes += chunkBytes
   if (!message.done) {
     return respondSnapshot(ctx, from, message, { matchIndex: 0, nextOffset: incoming.receivedLength, done: false })
   }

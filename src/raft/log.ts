@@ -6,6 +6,7 @@
  * Entry terms are non-decreasing along the log, so term searches are binary searches.
  */
 import type { Entry } from "./messages.js"
+import { utf8Bytes } from "./utf8.js"
 
 export class RaftLog {
   private entries: Array<Entry>
@@ -61,7 +62,7 @@ export class RaftLog {
     let bytes = 0
     for (let i = Math.max(0, start); i < this.entries.length && result.length < maxEntries; i++) {
       const entry = this.entries[i]!
-      bytes += entry.data.length
+      bytes += utf8Bytes(entry.data)
       if (result.length > 0 && bytes > maxBytes) break
       result.push(entry)
     }

@@ -6,6 +6,7 @@
 import { persistEntries, type StepContext } from "./output.js"
 import { maybeCommit, sendAppend } from "./replication.js"
 import type { RejectReason } from "./types.js"
+import { utf8Bytes } from "./utf8.js"
 
 export const handlePropose = (ctx: StepContext, data: ReadonlyArray<string>): void => {
   const { state } = ctx
@@ -15,7 +16,7 @@ export const handlePropose = (ctx: StepContext, data: ReadonlyArray<string>): vo
   if (state.role !== "leader") return reject("not-leader")
   if (state.transfer !== undefined) return reject("transferring")
   if (data.length === 0) return
-  if (data.some((item) => item.length > state.config.maxBytesPerAppend)) return reject("too-large")
+  if (data.some((item) => utf8Bytes(item) > state.config.maxBytesPerAppend)) return reject("too-large")
   const uncommitted = state.log.lastIndex - state.commitIndex
   if (uncommitted + data.length > state.config.maxPendingProposals) return reject("overloaded")
   const firstIndex = state.log.lastIndex + 1

@@ -8,6 +8,7 @@ import { send, type StepContext } from "./output.js"
 import { checkReadRound, startReadRoundIfReady } from "./read-index.js"
 import { maybeSendTimeoutNow } from "./transfer.js"
 import type { NodeId, Progress, RaftState } from "./types.js"
+import { utf8Bytes } from "./utf8.js"
 
 const becomeProbe = (progress: Progress, next: number): void => {
   progress.mode = "probe"
@@ -30,9 +31,12 @@ const sendSnapshotChunk = (ctx: StepContext, peer: NodeId, progress: Progress): 
     progress.snapshotIndex = snapshot.index
     progress.snapshotOffset = 0
   }
-  const chunkChars = state.config.maxBytesPerAppend
+  // Offsets are string offsets; a chunk holds at most maxBytesPerAppend UTF-8 bytes (a UTF-16
+  // unit takes at most 3, so a third as many units always fits when the full count does not).
+  const maxBytes = state.config.maxBytesPerAppend
   const offset = Math.min(progress.snapshotOffset, snapshot.data.length)
-  const data = snapshot.data.slice(offset, offset + chunkChars)
+  let data = snapshot.data.slice(offset, offset + maxBytes)
+  if (utf8Bytes(data) > maxBytes) data = snapshot.data.slice(offset, offset + Math.max(1, Math.floor(maxBytes / 3)))
   send(ctx, peer, {
     _tag: "InstallSnapshot",
     term: state.term,

@@ -148,7 +148,10 @@ export interface IncomingSnapshot {
   readonly index: number
   readonly term: number
   readonly chunks: Array<string>
+  /** In UTF-16 units: chunk offsets are string offsets into the snapshot's data. */
   receivedLength: number
+  /** In UTF-8 bytes: what maxSnapshotBytes bounds. */
+  receivedBytes: number
 }
 
 export interface Transfer {

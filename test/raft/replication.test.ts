@@ -38,6 +38,10 @@ describe("Raft 5.3 log replication", () => {
     expect(withEntries.some((append) => append.entries.length === 2 && append.entries[0]!.data.length === 30)).toBe(true)
     const rejected = cluster.stepNode(leader, { _tag: "Propose", data: ["y".repeat(65)] })
     expect(rejected.proposalRejected).toEqual({ reason: "too-large", leader })
+    // The limit is in UTF-8 bytes: 22 three-byte characters are 66 bytes though only 22 units.
+    const multibyte = cluster.stepNode(leader, { _tag: "Propose", data: ["\u20ac".repeat(22)] })
+    expect(multibyte.proposalRejected).toEqual({ reason: "too-large", leader })
+    expect(cluster.stepNode(leader, { _tag: "Propose", data: ["\u20ac".repeat(21)] }).proposalRejected).toBeUndefined()
   })
 
   it("refuses proposals as overloaded once maxPendingProposals entries are uncommitted", () => {

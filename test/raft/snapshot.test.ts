@@ -100,6 +100,11 @@ describe("Raft 7 snapshots", () => {
     const second = step(first.state, { _tag: "Receive", from: "l", message: chunk(1, 9, 1, 4, "efgh", true) })
     expect(second.output.applySnapshot).toBeUndefined()
     expect(second.state.counters.droppedSnapshots).toBe(1)
+    // Counted in UTF-8 bytes: three 2-byte characters are 6 bytes (fits), four are 8 (do not).
+    const fits = step(state, { _tag: "Receive", from: "l", message: chunk(1, 9, 1, 0, "\u00e9\u00e9\u00e9", true) })
+    expect(fits.output.applySnapshot?.data).toBe("\u00e9\u00e9\u00e9")
+    const over = step(state, { _tag: "Receive", from: "l", message: chunk(1, 9, 1, 0, "\u00e9\u00e9\u00e9\u00e9", true) })
+    expect(over.output.applySnapshot).toBeUndefined()
   })
 
   it("Compact drops the applied prefix and refuses to go beyond the applied index", () => {
