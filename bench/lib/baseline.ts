@@ -3,8 +3,8 @@ import * as childProcess from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Duration, Effect, type Scope } from "effect"
+import { pickFreePort } from "../../src/process/free-port.js"
 import { BenchError } from "./errors.js"
-import { findFreePort } from "./ports.js"
 
 const SERVER_SCRIPT = fileURLToPath(new URL("./baseline-server.ts", import.meta.url))
 const REPO_ROOT = path.resolve(path.dirname(SERVER_SCRIPT), "../..")
@@ -13,7 +13,7 @@ const HOST = "127.0.0.1"
 
 /** Returns the baseline's host:port and process id once it listens. */
 export const startBaseline: Effect.Effect<{ readonly address: string; readonly pid: number | undefined }, BenchError, Scope.Scope> = Effect.gen(function*() {
-  const port = yield* findFreePort([HOST])
+  const port = yield* pickFreePort([HOST]).pipe(Effect.mapError((error) => new BenchError({ reason: error.message })))
   const child = yield* Effect.acquireRelease(
     Effect.sync(() =>
       childProcess.spawn(process.execPath, ["--import", "tsx", SERVER_SCRIPT, HOST, String(port)], {

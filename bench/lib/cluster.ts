@@ -1,16 +1,14 @@
 /**
- * A local troupe cluster for benchmarks: one `troupe node` process per member on 127.0.0.N
- * (same port number), data and logs in a work folder. Nodes can be SIGKILLed and restarted on
- * the same data; closing the scope stops every node still running (SIGTERM, then SIGKILL).
+ * A local troupe cluster for benchmarks, on src/process/cluster.ts: one `troupe node` process
+ * per member on 127.0.0.N (same port number), data and logs (n<N>.log) in a work folder, by
+ * 1-based member index. Nodes can be SIGKILLed and restarted on the same data; closing the scope
+ * stops every node still running (SIGTERM, then SIGKILL), so CPU profiles get written.
  */
 import * as fs from "node:fs"
-import * as path from "node:path"
 import { Duration, Effect, type Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
+import { type ProcessCluster, startProcessCluster } from "../../src/process/cluster.js"
 import { BenchError } from "./errors.js"
-import { fetchStatus, type NodeStatus } from "./http-probe.js"
-import { makeNodeProcesses } from "./node-processes.js"
-import { findFreePort } from "./ports.js"
 
 export interface ClusterOptions {
   /** Folder holding troupe.mjs (a snapshot of dist/bin). */
@@ -27,6 +25,7 @@ export interface Cluster {
   /** 1-based member index of an address. */
   readonly indexOf: (address: string) => number
   readonly start: (index: number) => Effect.Effect<void>
+  /** Sends `signal` and waits for the exit. */
   readonly kill: (index: number, signal: NodeJS.Signals) => Effect.Effect<void>
   readonly running: () => ReadonlyArray<number>
   /** The OS process id of member `index` while it runs. */
@@ -38,39 +37,24 @@ export interface Cluster {
 }
 
 const POLL_EVERY = Duration.millis(25)
-const STATUS_TIMEOUT_MS = 250
+const STATUS_TIMEOUT = Duration.millis(250)
+const START_WITHIN = Duration.seconds(20)
 /** Beyond the node's own shutdown grace: time to exit and flush a CPU profile. */
 const EXIT_SLACK = Duration.seconds(10)
+/** A killed node's exit; only a bound on a wait that should take milliseconds. */
+const EXIT_WITHIN = Duration.seconds(30)
 
-/** The leader every polled member names, if that member itself says it leads. */
-const agreedLeader = (statuses: ReadonlyMap<string, NodeStatus | undefined>): string | undefined => {
-  const all = [...statuses.values()]
-  const leader = all[0]?.leader
-  if (leader === undefined || leader === null) return undefined
-  if (!all.every((status) => status !== undefined && status.leader === leader)) return undefined
-  return statuses.get(leader)?.role === "leader" ? leader : undefined
-}
-
-/** Leader polling over whichever members are running. */
-const leaderWatch = (addresses: ReadonlyArray<string>, running: () => ReadonlyArray<number>, workDir: string) => {
-  const pollLeader = Effect.promise(async () => {
-    const live = running().map((index) => addresses[index - 1]!)
-    const statuses = await Promise.all(live.map((address) => fetchStatus(address, STATUS_TIMEOUT_MS)))
-    return agreedLeader(new Map(live.map((address, i) => [address, statuses[i]])))
-  })
+const benchApi = (cluster: ProcessCluster, workDir: string): Cluster => {
+  const addresses = cluster.nodes.map((node) => node.id)
+  const running = () => cluster.nodes.filter((node) => cluster.isRunning(node.index)).map((node) => node.index + 1)
 
   const awaitLeader = (within: Duration.Duration) =>
-    Effect.gen(function*() {
-      // Bounded by the timeout below.
-      for (;;) {
-        const leader = yield* pollLeader
-        if (leader !== undefined) return leader
-        yield* Effect.sleep(POLL_EVERY)
-      }
-    }).pipe(Effect.timeoutFail({
-      duration: within,
-      onTimeout: () => new BenchError({ reason: `no agreed leader within ${Duration.format(within)} (running: ${running().join(",")}; logs in ${workDir})` })
-    }))
+    cluster.awaitLeader(within, { agreement: "every running node" }).pipe(
+      Effect.map((leader) => leader.id),
+      Effect.mapError(() => new BenchError({
+        reason: `no agreed leader within ${Duration.format(within)} (running: ${running().join(",")}; logs in ${workDir})`
+      }))
+    )
 
   const awaitStableLeader = (within: Duration.Duration, holdFor: Duration.Duration) =>
     Effect.gen(function*() {
@@ -87,24 +71,32 @@ const leaderWatch = (addresses: ReadonlyArray<string>, running: () => ReadonlyAr
       onTimeout: () => new BenchError({ reason: `leader did not settle within ${Duration.format(Duration.sum(within, holdFor))}` })
     }))
 
-  return { awaitLeader, awaitStableLeader }
+  return {
+    addresses,
+    indexOf: (address) => addresses.indexOf(address) + 1,
+    start: (index) => cluster.start(index - 1),
+    kill: (index, signal) => Effect.zipRight(cluster.signal(index - 1, signal), Effect.asVoid(cluster.awaitExit(index - 1, EXIT_WITHIN))),
+    running,
+    pid: (index) => cluster.pid(index - 1),
+    awaitLeader,
+    awaitStableLeader
+  }
 }
 
 export const makeCluster = (options: ClusterOptions): Effect.Effect<Cluster, BenchError, Scope.Scope> =>
   Effect.gen(function*() {
-    const hosts = Array.from({ length: options.size }, (_, i) => `127.0.0.${i + 1}`)
-    const port = yield* findFreePort(hosts)
-    const addresses = hosts.map((host) => `${host}:${port}`)
-    const serversFile = path.join(options.workDir, "servers.txt")
     fs.mkdirSync(options.workDir, { recursive: true })
-    fs.writeFileSync(serversFile, addresses.join("\n") + "\n")
-    const nodes = makeNodeProcesses({ ...options, serversFile })
-    yield* Effect.addFinalizer(() => nodes.stopAll(Duration.sum(options.config.runtime.shutdownGrace, EXIT_SLACK)))
-    yield* Effect.forEach(addresses, (_, i) => nodes.start(i + 1), { discard: true })
-    return {
-      addresses,
-      indexOf: (address: string) => addresses.indexOf(address) + 1,
-      ...nodes,
-      ...leaderWatch(addresses, nodes.running, options.workDir)
-    } satisfies Cluster
+    const { nodeFlags } = options
+    const cluster = yield* startProcessCluster({
+      hosts: Array.from({ length: options.size }, (_, i) => `127.0.0.${i + 1}`),
+      binDir: options.binDir,
+      workDir: options.workDir,
+      env: process.env,
+      logDir: options.workDir,
+      launch: nodeFlags === undefined ? undefined : (index) => ({ nodeFlags: nodeFlags(index + 1) }),
+      startupTimeoutMs: Duration.toMillis(START_WITHIN),
+      statusTimeout: STATUS_TIMEOUT,
+      stopGrace: Duration.sum(options.config.runtime.shutdownGrace, EXIT_SLACK)
+    }).pipe(Effect.mapError((error) => new BenchError({ reason: `${error.message} (logs in ${options.workDir})` })))
+    return benchApi(cluster, options.workDir)
   })

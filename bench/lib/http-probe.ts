@@ -1,5 +1,5 @@
 /**
- * One-shot HTTP GETs with a hard timeout, for control traffic (status polls, failover probes,
+ * One-shot HTTP GETs with a hard timeout, for control traffic (metrics, failover probes,
  * preloading a key): a fresh connection each time so a dead peer never pins a pooled socket.
  */
 import * as http from "node:http"
@@ -33,25 +33,6 @@ export const httpGet = (address: string, path: string, timeoutMs: number): Promi
 export const splitAddress = (address: string): [string, number] => {
   const colon = address.lastIndexOf(":")
   return [address.slice(0, colon), Number(address.slice(colon + 1))]
-}
-
-export interface NodeStatus {
-  readonly role: string
-  readonly leader: string | null
-  readonly term: number
-}
-
-/** GET /status, or undefined when the node does not answer in time (down, suspended, busy). */
-export const fetchStatus = async (address: string, timeoutMs: number): Promise<NodeStatus | undefined> => {
-  try {
-    const answer = await httpGet(address, "/status", timeoutMs)
-    if (answer.status !== 200) return undefined
-    const parsed = JSON.parse(answer.body) as Partial<NodeStatus>
-    if (typeof parsed.role !== "string" || typeof parsed.term !== "number") return undefined
-    return { role: parsed.role, leader: typeof parsed.leader === "string" ? parsed.leader : null, term: parsed.term }
-  } catch {
-    return undefined
-  }
 }
 
 /** Reads one counter (no labels) from a node's Prometheus /metrics text; 0 when absent. */

@@ -6,7 +6,7 @@
 import { Duration, Effect } from "effect"
 import type { ExecutedFault } from "./analysis.js"
 import type { Firewall } from "./firewall.js"
-import type { ProcessCluster } from "./process-cluster.js"
+import type { ProcessCluster } from "../process/cluster.js"
 import type { RunRecorder } from "./recorder.js"
 import type { PlannedFault } from "./schedule.js"
 

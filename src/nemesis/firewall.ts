@@ -8,7 +8,7 @@
 import * as childProcess from "node:child_process"
 import * as net from "node:net"
 import { Effect, Either, type Scope } from "effect"
-import { pickFreePort } from "./free-port.js"
+import { pickFreePort } from "../process/free-port.js"
 
 const chainPrefix = "TROUPE_NEM_"
 const commandTimeoutMs = 10_000

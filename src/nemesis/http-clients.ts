@@ -12,7 +12,7 @@ import { httpGet } from "../client/http-get.js"
 import { kvPath } from "../client/kv-client.js"
 import type { Prng } from "../sim/random.js"
 import type { AttemptOutcome } from "./attempts.js"
-import type { NodeAddress } from "./process-cluster.js"
+import type { NodeAddress } from "../process/cluster.js"
 import type { RunRecorder } from "./recorder.js"
 
 export interface ClientContext {

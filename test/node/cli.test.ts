@@ -4,10 +4,10 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { bin, built } from "../support/node-processes.js"
+import { binDir, built } from "../support/process-cluster.js"
 
 const run = (script: string, args: ReadonlyArray<string>) =>
-  childProcess.spawnSync(process.execPath, [path.join(bin, script), ...args], { encoding: "utf8", timeout: 30_000 })
+  childProcess.spawnSync(process.execPath, [path.join(binDir, script), ...args], { encoding: "utf8", timeout: 30_000 })
 
 describe.skipIf(!built)("command line contracts", () => {
   it("a bad servers file is one message naming file and line, exit 2", () => {
@@ -32,7 +32,7 @@ describe.skipIf(!built)("command line contracts", () => {
 
   it("troupe-client prints ERROR and exits 1 when no node answers", () => {
     // Port 1 on loopback: nothing listens; the client gives up after its total timeout.
-    const result = childProcess.spawnSync(process.execPath, [path.join(bin, "troupe-client.mjs"), "-h", "127.0.0.1:1", "-k", "x"], {
+    const result = childProcess.spawnSync(process.execPath, [path.join(binDir, "troupe-client.mjs"), "-h", "127.0.0.1:1", "-k", "x"], {
       encoding: "utf8", timeout: 30_000, env: { ...process.env, TROUPE_CONFIG_JSON: JSON.stringify({ client: { totalTimeout: "1 second" } }) }
     })
     expect(result.status).toBe(1)

@@ -2,9 +2,10 @@
  * Lab03's broker on real processes: a node with one worker and a one-call queue, flooded with
  * slow calls, runs the overflow on its peers instead of refusing it.
  */
+import * as crypto from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { computeClient } from "../../src/compute/client.js"
-import { built, eventually, httpGet, testCluster } from "../support/node-processes.js"
+import { built, eventually, httpGet, type StartedCluster, startCluster } from "../support/process-cluster.js"
 
 const metric = (text: string, name: string): number => {
   const line = text.split("\n").find((candidate) => candidate.startsWith(`${name} `))
@@ -12,13 +13,17 @@ const metric = (text: string, name: string): number => {
 }
 
 describe.skipIf(!built)("compute broker (real processes)", () => {
-  const cluster = testCluster(2)
-  const [busy, spare] = cluster.hosts as [string, string]
-  beforeAll(() => {
-    cluster.start(1, { config: { compute: { workers: 1, queueCapacity: 1 } } })
-    cluster.start(2)
-  })
-  afterAll(() => cluster.stopAll())
+  let started: StartedCluster
+  let busy: string, spare: string
+  // The test waits for what it needs (the peer link), not for a leader.
+  beforeAll(async () => {
+    started = await startCluster(["127.0.0.1", "127.0.0.2"], crypto.randomBytes(18).toString("base64url"), {
+      launch: (index) => index === 0 ? { config: { compute: { workers: 1, queueCapacity: 1 } } } : {},
+      waitForLeader: false
+    })
+    ;[busy, spare] = started.hosts as [string, string]
+  }, 60_000)
+  afterAll(() => started?.close(), 30_000)
 
   it("a saturated node offloads calls to a peer and every caller gets its answer", async () => {
     await eventually(async () => {

@@ -2,25 +2,27 @@
  * The typed KV SDK (Promise API over @effect/rpc) against real node processes: every operation,
  * typed errors, a dead node in the host list, and a leader killed between two calls.
  */
+import * as crypto from "node:crypto"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connectKv } from "../../src/sdk/kv-client.js"
-import { built, eventually, httpGet, testCluster } from "../support/node-processes.js"
+import { built, eventually, httpGet, type StartedCluster, startCluster } from "../support/process-cluster.js"
 
 describe.skipIf(!built)("KV SDK (real processes)", () => {
-  const cluster = testCluster(3)
-  const children: Array<ReturnType<typeof cluster.start>> = []
+  let started: StartedCluster
   beforeAll(async () => {
-    for (let self = 1; self <= 3; self++) children.push(cluster.start(self))
+    started = await startCluster(["127.0.0.1", "127.0.0.2", "127.0.0.3"], crypto.randomBytes(18).toString("base64url"))
+    // A majority agreeing on the leader does not mean node 1 has heard of it yet; the tests ask node 1.
     await eventually(async () => {
-      const status = JSON.parse((await httpGet(cluster.hosts[0]!, "/status")).body) as { leader: string | null }
+      const status = JSON.parse((await httpGet(started.hosts[0]!, "/status")).body) as { leader: string | null }
       return status.leader ?? undefined
     })
-  }, 60_000)
-  afterAll(() => cluster.stopAll())
+  }, 120_000)
+  afterAll(() => started?.close(), 30_000)
 
   it("serves every operation and reports typed errors", async () => {
     // 127.0.0.9 runs nothing: the client must skip it.
-    const kv = await connectKv({ hosts: [`127.0.0.9:${cluster.hosts[0]!.split(":")[1]}`, ...cluster.hosts] })
+    const kv = await connectKv({ hosts: [`127.0.0.9:${started.hosts[0]!.split(":")[1]}`, ...started.hosts] })
     try {
       expect(await kv.put("sdk-a", "1")).toBeNull()
       expect(await kv.put("sdk-a", "2")).toBe("1")
@@ -42,12 +44,12 @@ describe.skipIf(!built)("KV SDK (real processes)", () => {
   }, 60_000)
 
   it("goes on through a new leader after the leader is killed", async () => {
-    const kv = await connectKv({ hosts: [...cluster.hosts] })
+    const kv = await connectKv({ hosts: [...started.hosts] })
     try {
       expect(await kv.put("sdk-failover", "before")).toBeNull()
-      const leader = JSON.parse((await httpGet(cluster.hosts[0]!, "/status")).body) as { leader: string }
-      const index = cluster.hosts.indexOf(leader.leader)
-      children[index]!.kill("SIGKILL")
+      const leader = JSON.parse((await httpGet(started.hosts[0]!, "/status")).body) as { leader: string }
+      const index = started.hosts.indexOf(leader.leader)
+      await Effect.runPromise(started.cluster.signal(index, "SIGKILL"))
       expect(await kv.put("sdk-failover", "after")).toBe("before")
       expect(await kv.get("sdk-failover")).toBe("after")
     } finally {

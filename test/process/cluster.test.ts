@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as crypto from "node:crypto"
 import { Effect } from "effect"
-import type { NodeAddress } from "../../src/nemesis/process-cluster.js"
-import { awaitServing, built, ensureAllServing, get, getOk, notBuiltMessage, rawRequest, runClient, type StartedCluster, startCluster } from "./helpers.js"
+import type { NodeAddress } from "../../src/process/cluster.js"
+import { built, notBuiltMessage, type StartedCluster, startCluster } from "../support/process-cluster.js"
+import { awaitServing, ensureAllServing, get, getOk, rawRequest, runClient } from "./helpers.js"
 
 if (!built) console.warn(`test/process/cluster.test.ts ${notBuiltMessage}`)
 

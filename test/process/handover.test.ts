@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as crypto from "node:crypto"
 import { Effect } from "effect"
-import { built, ensureAllServing, type StartedCluster, startCluster } from "./helpers.js"
+import { built, type StartedCluster, startCluster } from "../support/process-cluster.js"
+import { ensureAllServing } from "./helpers.js"
 
 const hosts = ["127.0.0.4", "127.0.0.5", "127.0.0.6"]
 const slowElections = { raft: { electionTimeoutMin: "3 seconds", electionTimeoutMax: "4 seconds" } }
@@ -17,7 +18,7 @@ describe.skipIf(!built)("graceful leader shutdown (real processes)", () => {
   let started: StartedCluster
   beforeAll(async () => {
     started = await startCluster(hosts, crypto.randomBytes(18).toString("base64url"), {
-      TROUPE_CONFIG_JSON: JSON.stringify(slowElections)
+      env: { TROUPE_CONFIG_JSON: JSON.stringify(slowElections) }
     })
   }, 200_000)
   afterAll(async () => {

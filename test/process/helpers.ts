@@ -1,48 +1,11 @@
-/** Shared by the real-process tests: the built binaries, a started cluster in a scope, raw HTTP. */
+/** Shared by the real-process tests: raw HTTP, troupe-client, waiting for nodes to serve. */
 import * as childProcess from "node:child_process"
-import * as fs from "node:fs"
 import * as net from "node:net"
-import * as os from "node:os"
 import * as path from "node:path"
-import { Duration, Effect, Exit, Scope } from "effect"
+import { Duration, Effect } from "effect"
 import { httpGet, type HttpAnswer } from "../../src/client/http-get.js"
-import { type ProcessCluster, startProcessCluster } from "../../src/nemesis/process-cluster.js"
-
-/** The built binaries; TROUPE_BIN_DIR points the tests at another build (e.g. a snapshot). */
-export const binDir = process.env.TROUPE_BIN_DIR ?? path.resolve(import.meta.dirname, "../../dist/bin")
-export const built = fs.existsSync(path.join(binDir, "troupe.mjs")) && fs.existsSync(path.join(binDir, "troupe-client.mjs"))
-export const notBuiltMessage = `skipped: ${binDir}/troupe.mjs is missing; run \`npm run build\` first (npm test does)`
-
-export interface StartedCluster {
-  readonly cluster: ProcessCluster
-  readonly workDir: string
-  readonly env: NodeJS.ProcessEnv
-  readonly close: () => Promise<void>
-}
-
-/** Starts real nodes on `hosts`; `close` kills every process it spawned (by PID) and removes the temp dir. */
-export const startCluster = async (
-  hosts: ReadonlyArray<string>,
-  secret: string,
-  extraEnv: NodeJS.ProcessEnv = {}
-): Promise<StartedCluster> => {
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "troupe-process-"))
-  const env = { ...process.env, ...extraEnv, TROUPE_SECRET: secret }
-  const scope = Effect.runSync(Scope.make())
-  const close = async () => {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
-    fs.rmSync(workDir, { recursive: true, force: true })
-  }
-  try {
-    const cluster = await Effect.runPromise(Scope.extend(startProcessCluster({
-      hosts, binDir, workDir, env, maxLogBytes: 0, startupTimeoutMs: 60_000, statusTimeout: "1 second"
-    }), scope))
-    return { cluster, workDir, env, close }
-  } catch (error) {
-    await close()
-    throw error
-  }
-}
+import type { ProcessCluster } from "../../src/process/cluster.js"
+import { binDir } from "../support/process-cluster.js"
 
 export const get = (address: { host: string; port: number }, target: string, timeout: Duration.DurationInput = "3 seconds", headers: Record<string, string> = {}) =>
   Effect.runPromise(Effect.either(httpGet(address, target, { timeout, headers })))

@@ -12,7 +12,7 @@ import { Console, Effect } from "effect"
 import { defaultConfig } from "../../src/config/load.js"
 import { runNemesis } from "../../src/nemesis/run.js"
 import { defaultSettings } from "../../src/nemesis/settings.js"
-import { binDir, built, notBuiltMessage } from "./helpers.js"
+import { binDir, built, notBuiltMessage } from "../support/process-cluster.js"
 
 if (!built) console.warn(`test/process/nemesis.test.ts ${notBuiltMessage}`)
 
