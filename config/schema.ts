@@ -32,7 +32,9 @@ export const RaftConfig = Schema.Struct({
   snapshotThresholdEntries: Positive,
   maxPendingProposals: Positive,
   maxPendingReads: Positive,
-  proposalTimeout: DurationString
+  proposalTimeout: DurationString,
+  /** A snapshot from a leader larger than this (UTF-8 bytes) is refused: the backstop on memory. */
+  maxSnapshotBytes: Positive
 })
 
 export const StorageConfig = Schema.Struct({
@@ -55,8 +57,14 @@ export const RuntimeConfig = Schema.Struct({
 export const WireConfig = Schema.Struct({
   maxFrameBytes: Positive,
   peerSendQueueCapacity: Positive,
+  /** Messages from all peers waiting for the dispatcher; past it they are dropped and counted. */
+  inboxCapacity: Positive,
   reconnectBase: DurationString,
-  reconnectMax: DurationString
+  reconnectMax: DurationString,
+  /** One attempt to open a link to a peer. */
+  connectTimeout: DurationString,
+  /** A new connection must say what it is (peer preamble or HTTP request line) within this. */
+  sniffTimeout: DurationString
 })
 
 export const FailureDetectorConfig = Schema.Struct({

@@ -8,14 +8,14 @@
  * the authenticated `from` of each frame, never by its socket address.
  */
 import type * as net from "node:net"
-import { Chunk, type Duration, Effect, Layer, Queue, type Scope } from "effect"
+import { Chunk, Effect, Layer, Queue, type Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import { FrameDecoder, frameKey, REJECT_REASONS, type FrameKey, type RejectReason } from "../wire/frame.js"
 import type { PeerMessage } from "../wire/messages.js"
 import { emptyLinkCounters, makePeerLink, type LinkCounters, type PeerAddress, type PeerLink } from "./peer-link.js"
 import { PortMux } from "./port-mux.js"
-import { maxReconnectPause, reconnectSchedule } from "./reconnect.js"
+import { reconnectSchedule } from "./reconnect.js"
 import { type Inbound, Transport, type TransportShape, type TransportStats } from "./Transport.js"
 
 export interface TcpTransportOptions {
@@ -24,10 +24,6 @@ export interface TcpTransportOptions {
   readonly self: { readonly id: NodeId; readonly host: string }
   /** Every server of the cluster; an entry with the self id is ignored. */
   readonly peers: ReadonlyArray<PeerAddress>
-  /** Bound on the shared inbox read by `receive` (default: config.runtime.mailboxCapacity). */
-  readonly inboxCapacity?: number
-  /** Bound on one connect attempt (default: the longest reconnect pause). */
-  readonly connectTimeout?: Duration.DurationInput
 }
 
 export interface TcpTransportStats extends TransportStats {
@@ -143,7 +139,7 @@ export const makeTcpTransport = (
       inboundConnections: 0,
       rejectedByReason: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, 0])) as Record<RejectReason, number>
     }
-    const inbox = yield* Queue.bounded<Inbound>(options.inboxCapacity ?? config.runtime.mailboxCapacity)
+    const inbox = yield* Queue.bounded<Inbound>(config.wire.inboxCapacity)
     const sockets = new Set<net.Socket>()
     yield* Effect.addFinalizer(() => closeAll(sockets))
     const links = new Map<NodeId, PeerLink>()
@@ -158,7 +154,7 @@ export const makeTcpTransport = (
         maxFrameBytes: config.wire.maxFrameBytes,
         queueCapacity: config.wire.peerSendQueueCapacity,
         reconnect: reconnectSchedule(config.wire),
-        connectTimeout: options.connectTimeout ?? maxReconnectPause(config.wire)
+        connectTimeout: config.wire.connectTimeout
       }, linkCounters)
       links.set(peer.id, link)
     }

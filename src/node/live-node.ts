@@ -45,7 +45,7 @@ export const runLiveNode = (options: LiveNodeOptions): Effect.Effect<never, unkn
     const mux = yield* makePortMux({
       host: self.host,
       port: self.port,
-      sniffTimeout: config.http.requestTimeout,
+      sniffTimeout: config.wire.sniffTimeout,
       maxConnections: config.http.maxInflightRequests + 64,
       maxRequestLineBytes: config.http.maxRequestBytes
     })

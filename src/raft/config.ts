@@ -25,19 +25,11 @@ export interface RaftCoreConfig {
   readonly maxSnapshotBytes: number
 }
 
-/**
- * No config key bounds snapshot size yet; a snapshot is bounded like the rest of a node's
- * memory by the state machine itself, this is the backstop.
- */
-const defaultMaxSnapshotBytes = 1024 * 1024 * 1024
 
 const ticksOf = (duration: Duration.Duration, tickMs: number): number =>
   Math.max(1, Math.round(Duration.toMillis(duration) / tickMs))
 
-export const coreConfigFrom = (
-  raft: TroupeConfig["raft"],
-  overrides: { readonly maxSnapshotBytes?: number } = {}
-): RaftCoreConfig => {
+export const coreConfigFrom = (raft: TroupeConfig["raft"]): RaftCoreConfig => {
   const tickMs = Math.max(1, Duration.toMillis(raft.tick))
   const electionTicksMin = ticksOf(raft.electionTimeoutMin, tickMs)
   return {
@@ -50,6 +42,6 @@ export const coreConfigFrom = (
     maxPendingProposals: raft.maxPendingProposals,
     maxPendingReads: raft.maxPendingReads,
     maxApplyEntriesPerStep: raft.maxEntriesPerAppend * raft.maxInflightAppends,
-    maxSnapshotBytes: overrides.maxSnapshotBytes ?? defaultMaxSnapshotBytes
+    maxSnapshotBytes: raft.maxSnapshotBytes
   }
 }
