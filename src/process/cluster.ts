@@ -108,7 +108,7 @@ class NodeSlot {
   child: childProcess.ChildProcess | undefined
   readonly tail: Array<string> = []
   loggedBytes = 0
-  constructor(readonly logFile: string | undefined, readonly maxLogBytes: number) {}
+  constructor(public logFile: string | undefined, readonly maxLogBytes: number) {}
 
   record(text: string): void {
     for (const line of text.split("\n")) {
@@ -120,7 +120,13 @@ class NodeSlot {
     const room = this.maxLogBytes - this.loggedBytes
     const chunk = text.length <= room ? text : `${text.slice(0, room)}\n[log cut at ${this.maxLogBytes} bytes]\n`
     this.loggedBytes += chunk.length
-    fs.appendFileSync(this.logFile, chunk)
+    try {
+      fs.appendFileSync(this.logFile, chunk)
+    } catch (error) {
+      // A log folder removed under a running node (or a full disk) must not crash the harness.
+      this.tail.push(`[log file ${this.logFile} dropped: ${String(error)}]`)
+      this.logFile = undefined
+    }
   }
 
   get running(): boolean {
