@@ -126,7 +126,7 @@ export const makePeerLink = (options: PeerLinkOptions, counters: LinkCounters): 
           while (next < batch.length) {
             next = writeUntilFull(socket, batch, next, options, counters)
             // Backpressure: while the socket is full, the queue fills and new messages are dropped.
-            yield* awaitDrain(socket)
+            if (socket.writableNeedDrain) yield* awaitDrain(socket)
           }
           batch = Chunk.toReadonlyArray(yield* takeBatch(queue))
         }
