@@ -51,8 +51,15 @@ export const jsonEncoder = <A, I>(schema: Schema.Schema<A, I>): (value: A) => st
   }
 }
 
-/** Builds the total JSON decoder for `schema`: undefined for anything that is not a valid value. */
-export const jsonDecoder = <A, I>(schema: Schema.Schema<A, I>): (text: string) => A | undefined => {
+/**
+ * Builds the total JSON decoder for `schema`: undefined for anything that is not a valid value.
+ * `fastPath` may decode common shapes by hand; whatever it returns undefined for goes to the
+ * Schema, which stays the authority on what is valid.
+ */
+export const jsonDecoder = <A, I>(
+  schema: Schema.Schema<A, I>,
+  fastPath?: (json: unknown) => A | undefined
+): (text: string) => A | undefined => {
   const decode = Schema.decodeUnknownEither(schema)
   return (text) => {
     let json: unknown
@@ -61,25 +68,13 @@ export const jsonDecoder = <A, I>(schema: Schema.Schema<A, I>): (text: string) =
     } catch {
       return undefined
     }
+    const fast = fastPath?.(json)
+    if (fast !== undefined) return fast
     const decoded = decode(json)
     return Either.isRight(decoded) ? decoded.right : undefined
   }
 }
 
 export const encodePeerMessageJson: (message: PeerMessage) => string = jsonEncoder(PeerMessage)
-
-const decodePeerMessage = Schema.decodeUnknownEither(PeerMessage)
-
 /** Hot messages take the hand-written decoder (hot-decode.ts); the rest, and all refusals, the Schema. */
-export const decodePeerMessageJson = (text: string): PeerMessage | undefined => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  const hot = decodeHotMessage(json)
-  if (hot !== undefined) return hot
-  const decoded = decodePeerMessage(json)
-  return Either.isRight(decoded) ? decoded.right : undefined
-}
+export const decodePeerMessageJson: (text: string) => PeerMessage | undefined = jsonDecoder(PeerMessage, decodeHotMessage)
