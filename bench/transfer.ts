@@ -5,9 +5,15 @@
  * receiver's peak RSS growth. The receiver runs in its own process, as in a real deployment; a
  * bare Node UDP ping-pong between the same two processes gives the round-trip bound of the day.
  *
- *   node --import tsx bench/transfer.ts [--quick] [--memory]
+ *   node --import tsx bench/transfer.ts [--quick] [--memory] [--warm]
  *     --quick: 1 MiB only; --memory: also 256 MiB windowed, to show the receiver's memory is
- *     flat in file size (its peak RSS growth should match the 64 MiB run's, not be 4x it).
+ *     flat in file size (its peak RSS growth should match the 64 MiB run's, not be 4x it);
+ *     --warm: each fresh receiver first takes one unmeasured 1 MiB file in the same mode, as a
+ *     long-running node has (a cold process runs its first thousand datagrams through
+ *     unoptimised code and opens its first session slowly, which dominates a 1 MiB transfer).
+ *
+ * CPU per datagram (both processes, /proc and process.cpuUsage) is reported next to MB/s: on a
+ * shared machine it moves much less than wall-clock throughput does.
  */
 import { spawn, type ChildProcess } from "node:child_process"
 import * as crypto from "node:crypto"
@@ -118,16 +124,19 @@ interface Case {
   readonly sizeBytes: number
 }
 
-const runCase = (root: string, input: string, spec: Case) =>
+const runCase = (root: string, input: string, spec: Case, warmWith: string | undefined) =>
   Effect.scoped(
     Effect.gen(function* () {
       const outDir = fs.mkdtempSync(path.join(root, "out-"))
       const { child, port } = yield* spawnChild(["--receiver", String(spec.bufSize), outDir])
+      const send = (localPath: string, remoteName: string) =>
+        sendFile({ host: "127.0.0.1", port, localPath, remoteName, config: configWith(spec.bufSize), windowed: spec.mode === "windowed" })
+      if (warmWith !== undefined) yield* send(warmWith, "warm.bin")
       const rssBeforeKiB = rssKiB(child.pid!, "VmRSS")
       const receiverCpuBefore = cpuMicros(child.pid!)
       const senderCpuBefore = process.cpuUsage()
       const startMs = performance.now()
-      const result = yield* sendFile({ host: "127.0.0.1", port, localPath: input, remoteName: "bench.bin", config: configWith(spec.bufSize), windowed: spec.mode === "windowed" }).pipe(
+      const result = yield* send(input, "bench.bin").pipe(
         Effect.timeoutFail({ duration: caseTimeout, onTimeout: () => new Error(`timed out after ${Duration.format(caseTimeout)}`) })
       )
       const seconds = (performance.now() - startMs) / 1000
@@ -145,6 +154,7 @@ const main = Effect.gen(function* () {
   const quick = process.argv.includes("--quick")
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "troupe-bench-"))
   const memory = process.argv.includes("--memory")
+  const warm = process.argv.includes("--warm")
   const sizes = quick ? [MiB] : memory ? [MiB, 64 * MiB, 256 * MiB] : [MiB, 64 * MiB]
   const inputs = new Map(sizes.map((size) => {
     const file = path.join(root, `input-${size}`)
@@ -154,8 +164,13 @@ const main = Effect.gen(function* () {
     return [size, file] as const
   }))
   const echo = yield* spawnChild(["--echo"])
+  const pingCpuBefore = process.cpuUsage()
+  const echoCpuBefore = cpuMicros(echo.child.pid!)
   const roundTrips = yield* pingPong(echo.port)
-  console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}; bare UDP ping-pong (1024 B): ${Math.round(roundTrips)} round trips/s = ${(roundTrips * 1024 / 1e6).toFixed(1)} MB/s`)
+  const pingCpu = process.cpuUsage(pingCpuBefore)
+  // The floor for stop-and-wait: what one round trip costs each side with no protocol at all.
+  const pingCpuPerRound = `${((pingCpu.user + pingCpu.system) / pingPongRounds).toFixed(0)} ${((cpuMicros(echo.child.pid!) - echoCpuBefore) / pingPongRounds).toFixed(0)}`
+  console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}; bare UDP ping-pong (1024 B): ${Math.round(roundTrips)} round trips/s = ${(roundTrips * 1024 / 1e6).toFixed(1)} MB/s, CPU us/round trip tx rx ${pingCpuPerRound}`)
   const cases: Array<Case> = []
   for (const sizeBytes of sizes) {
     if (sizeBytes > 64 * MiB) {
@@ -166,9 +181,10 @@ const main = Effect.gen(function* () {
       cases.push({ mode, bufSize, sizeBytes })
     }
   }
+  if (warm) console.log("receivers warmed up with one unmeasured 1 MiB transfer each")
   console.log("mode            buf_size  size      MB/s     seconds  window  retransmits  rx RSS growth  CPU us/datagram tx rx  intact")
   for (const spec of cases) {
-    const row = yield* Effect.either(runCase(root, inputs.get(spec.sizeBytes)!, spec))
+    const row = yield* Effect.either(runCase(root, inputs.get(spec.sizeBytes)!, spec, warm ? inputs.get(MiB) : undefined))
     if (row._tag === "Left") {
       console.log(`${spec.mode.padEnd(16)}${String(spec.bufSize).padEnd(10)}${`${spec.sizeBytes / MiB} MiB`.padEnd(10)}FAILED: ${row.left.message}`)
       continue

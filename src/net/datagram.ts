@@ -54,6 +54,12 @@ export interface BindOptions {
   readonly deliver: (datagram: Incoming) => boolean
   /** Asked of the OS for the socket receive buffer; the OS may grant less. */
   readonly receiveBufferBytes?: number
+  /**
+   * Talk to this one peer only (a connected socket): the OS drops datagrams from anyone else,
+   * and a send skips the address lookup Node does on every send of an unconnected socket
+   * (a deferred callback per datagram). Sends to any other address fail.
+   */
+  readonly connect?: { readonly host: string; readonly port: number }
 }
 
 export interface DatagramSocket {
@@ -107,23 +113,29 @@ const tooLarge = (bytes: Uint8Array, host: string, port: number): DatagramError 
 const failIfDefined = (problem: DatagramError | undefined): Effect.Effect<void, DatagramError> =>
   problem === undefined ? Effect.void : Effect.fail(problem)
 
-const openNodeSocket = (host: string, port: number, receiveBufferBytes: number | undefined) =>
+const notConnectedTo = (connect: BindOptions["connect"], host: string, port: number): DatagramError | undefined =>
+  connect === undefined || (connect.host === host && connect.port === port)
+    ? undefined
+    : new DatagramError({ operation: "send", address: formatEndpoint(host, port), problem: `socket is connected to ${formatEndpoint(connect.host, connect.port)}` })
+
+const openNodeSocket = ({ host, port, receiveBufferBytes, connect }: BindOptions) =>
   Effect.async<dgram.Socket, DatagramError>((resume) => {
     const socket = dgram.createSocket({ type: net.isIPv6(host) ? "udp6" : "udp4", ...(receiveBufferBytes === undefined ? {} : { recvBufferSize: receiveBufferBytes }) })
     const onError = (error: Error) => {
       socket.close()
       resume(Effect.fail(new DatagramError({ operation: "bind", address: formatEndpoint(host, port), problem: error.message })))
     }
-    socket.once("error", onError)
-    socket.bind(port, host, () => {
+    const ready = () => {
       socket.off("error", onError)
       resume(Effect.succeed(socket))
-    })
+    }
+    socket.once("error", onError)
+    socket.bind(port, host, () => (connect === undefined ? ready() : socket.connect(connect.port, connect.host, ready)))
   })
 
 const bindLive = (options: BindOptions): Effect.Effect<DatagramSocket, DatagramError, Scope.Scope> =>
   Effect.gen(function* () {
-    const socket = yield* Effect.acquireRelease(openNodeSocket(options.host, options.port, options.receiveBufferBytes), (socket) =>
+    const socket = yield* Effect.acquireRelease(openNodeSocket(options), (socket) =>
       Effect.sync(() => socket.close())
     )
     const stats = emptyStats()
@@ -134,13 +146,14 @@ const bindLive = (options: BindOptions): Effect.Effect<DatagramSocket, DatagramE
     socket.on("message", (bytes, remote) => deliver(stats, options, { bytes, host: remote.address, port: remote.port }))
     const bound = socket.address()
     const sendNow = (bytes: Uint8Array, host: string, port: number): DatagramError | undefined => {
-      const problem = tooLarge(bytes, host, port)
+      const problem = tooLarge(bytes, host, port) ?? notConnectedTo(options.connect, host, port)
       if (problem !== undefined) return problem
       stats.sentDatagrams++
       stats.sentBytes += bytes.length
       // Without a callback Node sends at once when it can (no queued request); failures
       // arrive as "error" events, counted above.
-      socket.send(bytes, port, host)
+      if (options.connect === undefined) socket.send(bytes, port, host)
+      else socket.send(bytes)
       return undefined
     }
     return {
@@ -188,12 +201,17 @@ export const makeMemoryNetwork = (): { readonly network: MemoryNetwork; readonly
       const self = formatEndpoint(options.host, port)
       if (endpoints.has(self)) return yield* new DatagramError({ operation: "bind", address: self, problem: "address in use" })
       const stats = emptyStats()
+      const connectedTo = options.connect === undefined ? undefined : formatEndpoint(options.connect.host, options.connect.port)
+      const receive = (datagram: Incoming) => {
+        // A connected socket hears only its peer, as the OS does it.
+        if (connectedTo === undefined || formatEndpoint(datagram.host, datagram.port) === connectedTo) deliver(stats, options, datagram)
+      }
       yield* Effect.acquireRelease(
-        Effect.sync(() => endpoints.set(self, { receive: (datagram) => deliver(stats, options, datagram) })),
+        Effect.sync(() => endpoints.set(self, { receive })),
         () => Effect.sync(() => endpoints.delete(self))
       )
       const sendNow = (bytes: Uint8Array, host: string, toPort: number): DatagramError | undefined => {
-        const problem = tooLarge(bytes, host, toPort)
+        const problem = tooLarge(bytes, host, toPort) ?? notConnectedTo(options.connect, host, toPort)
         if (problem !== undefined) return problem
         const to = formatEndpoint(host, toPort)
         const copy = new Uint8Array(bytes)

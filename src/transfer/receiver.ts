@@ -1,6 +1,7 @@
 /**
  * The file-transfer receiver role: one UDP socket, a router that decodes each datagram and hands
- * it to the session fiber of its sender address, and admission control for new sessions
+ * it to the session of its sender address (see receiver-session.ts: handled inside the socket
+ * callback when nothing has to wait), and admission control for new sessions
  * (sanitised name, size limit, session limit). Malformed or unexpected datagrams are counted and
  * dropped; a defect in one session is logged and ends that session only.
  */
@@ -33,8 +34,6 @@ export interface ReceiverHandle {
 const startOverheadBytes = 64
 /** The socket buffer asked of the OS: room for a full window of every session is not needed. */
 const maxReceiveBufferBytes = 8 * 1024 * 1024
-/** Inbox events a session handles before sending the (cumulative) ack for all of them. */
-const sessionBatchSize = 64
 
 const limitsOf = (config: TroupeConfig): ReceiverLimits => ({
   bufSize: config.transfer.bufSize,
@@ -65,11 +64,25 @@ interface RouterContext {
 }
 
 /**
- * Runs inside the socket event for every datagram: decodes it and puts it in its session's
- * inbox, or a start in the admission queue. Returns false only when that queue is full.
+ * Runs inside the socket event for every datagram: decodes it and hands it to its session (which
+ * handles it at once or queues it), or a start to the admission queue. Returns false only when
+ * that queue is full.
  */
-const makeRouter = ({ limits, stats, sessions, admissions, maxStartBytes }: RouterContext) =>
-  (incoming: Incoming): boolean => {
+const makeRouter = ({ limits, stats, sessions, admissions, maxStartBytes }: RouterContext) => {
+  // The session key of the previous datagram's sender: a transfer's datagrams come in runs from
+  // one address, and building and hashing a new key string per datagram showed in profiles.
+  let lastHost = ""
+  let lastPort = -1
+  let lastKey = ""
+  const keyOf = (incoming: Incoming): string => {
+    if (incoming.port !== lastPort || incoming.host !== lastHost) {
+      lastHost = incoming.host
+      lastPort = incoming.port
+      lastKey = `${incoming.host}:${incoming.port}`
+    }
+    return lastKey
+  }
+  return (incoming: Incoming): boolean => {
     stats.datagrams++
     if (incoming.bytes.length > maxStartBytes) {
       stats.malformed++
@@ -84,18 +97,18 @@ const makeRouter = ({ limits, stats, sessions, admissions, maxStartBytes }: Rout
       stats.unexpected++
       return true
     }
-    const key = `${incoming.host}:${incoming.port}`
+    const key = keyOf(incoming)
     const handle = sessions.get(key)
     if (handle !== undefined) {
       const restart = message._tag === "Start" && handle.phase === "finished" && !sameStart(handle.start, message)
       if (!restart) {
         const event: SessionEvent = message._tag === "Start" ? { _tag: "Start", start: message } : message
-        if (!handle.inbox.offer(event)) stats.droppedSessionBusy++
+        if (!handle.offer(event)) stats.droppedSessionBusy++
         return true
       }
       // A finished session only lingers for late duplicates: a new transfer replaces it.
       sessions.delete(key)
-      handle.inbox.offer({ _tag: "Superseded" })
+      handle.offer({ _tag: "Superseded" })
     }
     if (message._tag !== "Start") {
       stats.unexpected++
@@ -103,6 +116,7 @@ const makeRouter = ({ limits, stats, sessions, admissions, maxStartBytes }: Rout
     }
     return admissions.unsafeOffer({ start: message, key, incoming })
   }
+}
 
 /** A session fiber whose failure or defect is logged and counted, and that always unregisters. */
 const superviseSession = (
@@ -167,14 +181,13 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<ReceiverHa
       limits,
       idleTimeout: config.transfer.sessionIdleTimeout,
       finishedRetention: config.transfer.finishedRetention,
-      stats,
-      batchSize: sessionBatchSize
+      stats
     }
 
     const admit = (start: StartMessage, key: string, incoming: Incoming): Effect.Effect<void> => {
       // The same start may have been queued twice before its session existed.
       const existing = sessions.get(key)
-      if (existing !== undefined) return Effect.sync(() => existing.inbox.offer({ _tag: "Start", start }))
+      if (existing !== undefined) return Effect.sync(() => existing.offer({ _tag: "Start", start }))
       if (sessions.size >= config.transfer.maxSessions) {
         stats.refused++
         return Effect.logWarning(`transfer: refused ${JSON.stringify(start.name)} from ${key}: ${config.transfer.maxSessions} sessions already running`)
@@ -186,7 +199,9 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<ReceiverHa
       }
       stats.sessionsOpened++
       return Effect.suspend(() => {
-        const handle: SessionHandle = { inbox: makeMailbox<SessionEvent>(config.runtime.mailboxCapacity), phase: opening.state.phase, start }
+        const inbox = makeMailbox<SessionEvent>(config.runtime.mailboxCapacity)
+        // Queues until the session runs and installs its own.
+        const handle: SessionHandle = { inbox, phase: opening.state.phase, start, offer: inbox.offer }
         sessions.set(key, handle)
         return FiberSet.run(fibers, superviseSession(context, sessions, handle, opening, key, incoming)).pipe(Effect.asVoid)
       })

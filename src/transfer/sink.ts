@@ -21,6 +21,13 @@ export class SinkError extends Data.TaggedError("SinkError")<{
 
 export interface SinkFile {
   readonly write: (offset: number, bytes: Uint8Array) => Effect.Effect<void, SinkError>
+  /**
+   * Optional fast path: takes the bytes at once if that needs no I/O (e.g. they fit in a
+   * buffer) and returns true, exactly as a successful `write` would; otherwise does nothing and
+   * returns false, and the caller uses `write`. Lets a receiver store a datagram inside the
+   * socket callback, without an Effect per datagram.
+   */
+  readonly writeNow?: (offset: number, bytes: Uint8Array) => boolean
   /** Returns where the file now is (for logs). */
   readonly commit: Effect.Effect<string, SinkError>
   readonly abort: Effect.Effect<void>

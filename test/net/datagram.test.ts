@@ -2,12 +2,27 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Queue } from "effect"
 import { Datagram, DatagramLive, makeMemoryNetwork, maxDatagramBytes, type Incoming } from "../../src/net/datagram.js"
 
-const bindOn = (capacity: number, port = 0) =>
+const bindOn = (capacity: number, port = 0, connectTo?: number) =>
   Effect.gen(function* () {
     const mailbox = yield* Queue.dropping<Incoming>(capacity)
-    const socket = yield* (yield* Datagram).bind({ host: "127.0.0.1", port, deliver: (incoming) => mailbox.unsafeOffer(incoming) })
+    const connect = connectTo === undefined ? {} : { connect: { host: "127.0.0.1", port: connectTo } }
+    const socket = yield* (yield* Datagram).bind({ host: "127.0.0.1", port, deliver: (incoming) => mailbox.unsafeOffer(incoming), ...connect })
     return { socket, mailbox }
   })
+
+/** A connected socket talks to its peer only, on either layer. */
+const connectedSocketContract = Effect.gen(function* () {
+  const peer = yield* bindOn(8)
+  const stranger = yield* bindOn(8)
+  const connected = yield* bindOn(8, 0, peer.socket.port)
+  yield* connected.socket.send(Buffer.from("hello"), "127.0.0.1", peer.socket.port)
+  expect(Buffer.from((yield* Queue.take(peer.mailbox)).bytes).toString()).toBe("hello")
+  expect(Exit.isFailure(yield* Effect.exit(connected.socket.send(Buffer.from("x"), "127.0.0.1", stranger.socket.port)))).toBe(true)
+  yield* stranger.socket.send(Buffer.from("intruder"), "127.0.0.1", connected.socket.port)
+  yield* peer.socket.send(Buffer.from("answer"), "127.0.0.1", connected.socket.port)
+  expect(Buffer.from((yield* Queue.take(connected.mailbox)).bytes).toString()).toBe("answer")
+  expect(yield* Queue.size(connected.mailbox)).toBe(0)
+})
 
 describe("Datagram live (real loopback UDP)", () => {
   it.scoped("delivers datagrams with their sender, and releases the port with the scope", () =>
@@ -40,6 +55,8 @@ describe("Datagram live (real loopback UDP)", () => {
       expect(Exit.isFailure(tooBig)).toBe(true)
     }).pipe(Effect.provide(DatagramLive)))
 
+  it.scoped("a connected socket sends to its peer only and hears nobody else", () => connectedSocketContract.pipe(Effect.provide(DatagramLive)))
+
   it.scoped("a port in use is a typed bind error", () =>
     Effect.gen(function* () {
       const first = yield* bindOn(1)
@@ -49,6 +66,8 @@ describe("Datagram live (real loopback UDP)", () => {
 })
 
 describe("Datagram memory network", () => {
+  it.scoped("a connected socket sends to its peer only and hears nobody else", () => connectedSocketContract.pipe(Effect.provide(makeMemoryNetwork().layer)))
+
   it.scoped("delivers synchronously, records traffic and applies faults", () => {
     const { network, layer } = makeMemoryNetwork()
     return Effect.gen(function* () {

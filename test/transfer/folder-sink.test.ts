@@ -21,6 +21,25 @@ describe("folderSink", () => {
       expect(fs.readdirSync(dir)).toEqual(["out.bin"])
     }))
 
+  it.effect("takes contiguous writes at once while a buffer is free, and refuses the rest to `write`", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const content = Buffer.from(Array.from({ length: writeBufferBytes * 3 + 5 }, (_, index) => (index * 13) & 255))
+      const file = yield* folderSink(dir).open("fast.bin", content.length)
+      expect(file.writeNow?.(10, content.subarray(10, 20))).toBe(false)
+      let taken = 0
+      for (let offset = 0; offset < content.length; offset += 1000) {
+        const bytes = content.subarray(offset, offset + 1000)
+        if (file.writeNow?.(offset, bytes) === true) taken++
+        else yield* file.write(offset, bytes)
+      }
+      // Everything fits in memory except where the second buffer was still on its way to disk.
+      expect(taken).toBeGreaterThan(content.length / 1000 - 5)
+      expect(file.writeNow?.(content.length - 2, Buffer.from("xyz"))).toBe(false)
+      yield* file.commit
+      expect(fs.readFileSync(path.join(dir, "fast.bin")).equals(content)).toBe(true)
+    }))
+
   it.effect("handles a zero-byte file and writes larger than the buffer", () =>
     Effect.gen(function* () {
       const dir = tempDir()

@@ -22,6 +22,9 @@ const setup = (config = base, dieOn?: ReadonlySet<string>) =>
     return { receiver, record, peer }
   })
 
+/** Lets the event loop finish its turn (acks held for the end of a burst go out). */
+const letTurnEnd = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+
 const exchange = (peer: Effect.Effect.Success<ReturnType<Effect.Effect.Success<ReturnType<typeof setup>>["peer"]>>, datagram: string) =>
   Effect.zipRight(Effect.zipRight(peer.send(datagram), settle), peer.received)
 
@@ -86,6 +89,23 @@ describe("receiver role (TestClock)", () => {
       const { peer } = yield* setup(withTransfer({ windowSize: 16 }))
       expect(yield* exchange(yield* peer(), "s | 0 | w.bin | 10 ")).toEqual(["a | 1 | 1024 | 16"])
       expect(yield* exchange(yield* peer(), "s | 0 | p.bin | 10")).toEqual(["a | 1 | 1024"])
+    }))
+
+  it.scoped("windowed: coalesces acks to every 16th datagram and sends the latest at the end of the burst", () =>
+    Effect.gen(function* () {
+      const { network, layer } = makeMemoryNetwork()
+      const { sink, record } = memorySink(new Set(), true)
+      const receiver = yield* makeReceiver({ host: "127.0.0.1", port: 7000, sink, config: base }).pipe(Effect.provide(layer))
+      const client = yield* makePeer("127.0.0.1", { host: "127.0.0.1", port: receiver.port }).pipe(Effect.provide(layer))
+      expect(yield* exchange(client, "s | 0 | w.bin | 20 ")).toEqual(["a | 1 | 1024 | 64"])
+      // One burst: delivered and handled synchronously, before the event loop turns.
+      for (let seqno = 1; seqno <= 19; seqno++) yield* client.send(`d | ${seqno} | x`)
+      expect(yield* client.received).toEqual(["a | 17"])
+      yield* letTurnEnd
+      expect(yield* client.received).toEqual(["a | 20"])
+      expect(yield* exchange(client, "d | 20 | y")).toEqual(["a | 21"])
+      expect(record.committed.get("w.bin")?.toString()).toBe("x".repeat(19) + "y")
+      expect(network.sent.filter((datagram) => datagram.to === `127.0.0.1:${client.port}`)).toHaveLength(4)
     }))
 
   it.scoped("refuses bad names, oversize files and sessions over the limit, logging why", () =>

@@ -8,8 +8,11 @@ export interface MemorySinkRecord {
   opened: number
 }
 
-/** Names in `dieOn` make `write` die with a defect (to test that a crash stays in its session). */
-export const memorySink = (dieOn: ReadonlySet<string> = new Set()): { readonly sink: FileSink; readonly record: MemorySinkRecord } => {
+/**
+ * Names in `dieOn` make `write` die with a defect (to test that a crash stays in its session).
+ * `buffered` adds the `writeNow` fast path, as a folder sink has it (writes then need no Effect).
+ */
+export const memorySink = (dieOn: ReadonlySet<string> = new Set(), buffered = false): { readonly sink: FileSink; readonly record: MemorySinkRecord } => {
   const record: MemorySinkRecord = { committed: new Map(), aborted: [], opened: 0 }
   const sink: FileSink = {
     description: "memory",
@@ -19,7 +22,14 @@ export const memorySink = (dieOn: ReadonlySet<string> = new Set()): { readonly s
         const content = Buffer.alloc(totalBytes)
         let written = 0
         let over = false
+        const writeNow = (offset: number, bytes: Uint8Array): boolean => {
+          if (over || dieOn.has(name) || offset + bytes.length > totalBytes) return false
+          Buffer.from(bytes).copy(content, offset)
+          written += bytes.length
+          return true
+        }
         return {
+          ...(buffered ? { writeNow } : {}),
           write: (offset, bytes) =>
             Effect.suspend(() => {
               if (dieOn.has(name)) return Effect.die(new Error(`sink defect for ${name}`))
