@@ -12,6 +12,7 @@ import { parseServers } from "../config/servers.js"
 import { UsageError } from "./exit.js"
 import { configOption, serversOption } from "./node-command.js"
 import * as fs from "node:fs"
+import { NODE_V8_FLAGS } from "../runtime/node-flags.js"
 
 const dataOption = Options.directory("data").pipe(
   Options.withDescription("parent folder of every node's data folder"),
@@ -21,7 +22,7 @@ const dataOption = Options.directory("data").pipe(
 const COLORS = [36, 33, 35, 32, 34, 31, 96, 93]
 
 const spawnNode = (index: number, serversFile: string, dataDir: string, configFile: string | undefined) => {
-  const args = [process.argv[1]!, "node", "--servers", serversFile, "--self", String(index), "--data", `${dataDir}/${index}`]
+  const args = [...NODE_V8_FLAGS, process.argv[1]!, "node", "--servers", serversFile, "--self", String(index), "--data", `${dataDir}/${index}`]
   if (configFile !== undefined) args.push("--config", configFile)
   // Own process group: a terminal's Ctrl+C reaches only this launcher, which then stops each
   // node once (a second signal would cut a node's graceful shutdown short).

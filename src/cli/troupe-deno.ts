@@ -8,6 +8,7 @@ import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { NODE_V8_FLAGS } from "../runtime/node-flags.js"
 
 const findDeno = (): string | undefined => {
   if (process.env.TROUPE_DENO !== undefined && process.env.TROUPE_DENO !== "") return process.env.TROUPE_DENO
@@ -30,7 +31,7 @@ if (deno === undefined) {
 }
 const troupe = path.join(path.dirname(fileURLToPath(import.meta.url)), "troupe.mjs")
 // If this wrapper dies without passing a signal on (SIGKILL), Deno must not live on as an orphan.
-const child = childProcess.spawn(deno, ["run", "--allow-all", "--quiet", troupe, ...process.argv.slice(2)], {
+const child = childProcess.spawn(deno, ["run", "--allow-all", "--quiet", `--v8-flags=${NODE_V8_FLAGS.join(",")}`, troupe, ...process.argv.slice(2)], {
   stdio: "inherit",
   env: { ...process.env, TROUPE_EXIT_WITH_PARENT: String(process.pid) }
 })

@@ -9,6 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Data, Duration, Effect, type Scope } from "effect"
 import { httpGet } from "../client/http-get.js"
+import { NODE_V8_FLAGS } from "../runtime/node-flags.js"
 import { pickFreePort } from "./free-port.js"
 import { type LeaderWait, NoLeader, pollForLeader } from "./leader.js"
 
@@ -151,7 +152,7 @@ const dataFolder = (workDir: string, index: number) => path.join(workDir, `data-
 const commandLine = (options: ProcessClusterOptions, serversFile: string, index: number): Array<string> => {
   const launch = options.launch?.(index) ?? {}
   const script = path.join(options.binDir, launch.runtime === "deno" ? "troupe-deno.mjs" : "troupe.mjs")
-  const args = [...(launch.nodeFlags ?? []), script, "node", "--servers", serversFile, "--self", String(index + 1),
+  const args = [...NODE_V8_FLAGS, ...(launch.nodeFlags ?? []), script, "node", "--servers", serversFile, "--self", String(index + 1),
     "--data", dataFolder(options.workDir, index)]
   if (launch.config !== undefined) {
     const configFile = path.join(options.workDir, `config-${index + 1}.json`)
