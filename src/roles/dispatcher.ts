@@ -1,19 +1,20 @@
 /**
- * The dispatcher: takes every authenticated message the transport delivers and hands it to the
- * role it is for. Forwarded client requests run in their own fibers (bounded by a semaphore) so
- * a slow write never holds up Raft traffic.
+ * The dispatcher: takes every authenticated message the transport delivers, a batch at a time,
+ * and hands each to the role it is for. Forwarded client requests run in their own fibers
+ * (at most maxConcurrentForwards, past it answered 503 at once) so a slow write never holds up
+ * Raft traffic.
  */
 import { Effect } from "effect"
 import type { TransportShape } from "../net/Transport.js"
-import type { PeerMessage } from "../wire/messages.js"
 import type { Metrics } from "../node/metrics.js"
 import { failureStatus, type KvServiceShape, parseForwarded } from "../node/kv-service.js"
 import type { PeerCallsShape } from "../node/peer-calls.js"
+import type { PeerMessage } from "../wire/messages.js"
+import type { FailureDetectorShape } from "./failure-detector.js"
+import type { RaftRoleShape } from "./raft-role.js"
 
 /** An actor served to peers: its answer text, or a failure with an HTTP-like status. */
 export type ActorHandler = (request: string) => Effect.Effect<string, { readonly status: number; readonly message: string }>
-import type { FailureDetectorShape } from "./failure-detector.js"
-import type { RaftRoleShape } from "./raft-role.js"
 
 export const makeDispatcher = (options: {
   readonly transport: TransportShape

@@ -42,8 +42,7 @@ export interface RaftRoleShape {
   /** The same two without a fiber: `done` is called once, from the Raft loop (hot paths). */
   readonly proposeNow: (data: string, done: Reply<unknown>) => void
   readonly readNow: (done: Reply<void>) => void
-  readonly receive: (from: NodeId, message: RaftMessage) => Effect.Effect<void>
-  /** The same without an effect: queues the message or drops it (counted) when the mailbox is full. */
+  /** A message from a peer: queued at once, or dropped (and counted) when the mailbox is full. */
   readonly receiveNow: (from: NodeId, message: RaftMessage) => boolean
   readonly transferLeadership: (to?: NodeId) => Effect.Effect<void>
   readonly suspend: (duration: Duration.Duration) => Effect.Effect<void>
@@ -366,7 +365,6 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       linearizableRead: enqueueWithReply<void>((done) => ({ _tag: "Read", done })),
       proposeNow: (data, done) => enqueueNow((reply) => ({ _tag: "Propose", data, done: reply }), done),
       readNow: (done) => enqueueNow((reply) => ({ _tag: "Read", done: reply }), done),
-      receive: (from, message) => Effect.sync(() => { receiveNow(from, message) }),
       receiveNow,
       transferLeadership: (to) => Effect.asVoid(offer({ _tag: "Transfer", to })),
       suspend: (duration) =>
