@@ -60,16 +60,17 @@ export const startReadRoundIfReady = (ctx: StepContext): void => {
   broadcastHeartbeat(ctx)
 }
 
-export const handleReadIndex = (ctx: StepContext, requestId: number): void => {
+/** Reads that arrived together: each is refused or waits; all that wait can share one round. */
+export const handleReadIndex = (ctx: StepContext, requestIds: ReadonlyArray<number>): void => {
   const { state } = ctx
-  if (state.role !== "leader") {
-    ctx.out.readsFailed.push({ requestId, reason: "not-leader", leader: state.leader })
-    return
+  for (const requestId of requestIds) {
+    if (state.role !== "leader") {
+      ctx.out.readsFailed.push({ requestId, reason: "not-leader", leader: state.leader })
+    } else if (state.pendingReads.length >= state.config.maxPendingReads) {
+      ctx.out.readsFailed.push({ requestId, reason: "overloaded", leader: state.self })
+    } else {
+      state.pendingReads.push({ requestId, round: 0, index: 0 })
+    }
   }
-  if (state.pendingReads.length >= state.config.maxPendingReads) {
-    ctx.out.readsFailed.push({ requestId, reason: "overloaded", leader: state.self })
-    return
-  }
-  state.pendingReads.push({ requestId, round: 0, index: 0 })
   startReadRoundIfReady(ctx)
 }

@@ -147,7 +147,7 @@ const dispatch = (ctx: StepContext, input: RaftInput): void => {
     case "Propose":
       return handlePropose(ctx, input.data)
     case "ReadIndex":
-      return handleReadIndex(ctx, input.requestId)
+      return handleReadIndex(ctx, input.requestIds)
     case "TransferLeadership":
       return handleTransferLeadership(ctx, input.to)
     case "Compact":

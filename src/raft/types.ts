@@ -29,7 +29,8 @@ export type RaftInput =
   | { readonly _tag: "Tick" }
   | { readonly _tag: "Receive"; readonly from: NodeId; readonly message: RaftMessage }
   | { readonly _tag: "Propose"; readonly data: ReadonlyArray<string> }
-  | { readonly _tag: "ReadIndex"; readonly requestId: number }
+  /** Reads that arrived together (one step for a whole batch; they may share one round). */
+  | { readonly _tag: "ReadIndex"; readonly requestIds: ReadonlyArray<number> }
   | { readonly _tag: "TransferLeadership"; readonly to?: NodeId }
   | { readonly _tag: "Compact"; readonly index: number; readonly data: string }
 

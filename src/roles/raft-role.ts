@@ -297,10 +297,14 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       return output.compactRejected === undefined ? { outputs } : { outputs, refused: `snapshot at ${index} refused: ${output.compactRejected}` }
     }
 
-    /** Steps every event of a batch (all proposals as one Propose); says whether a tick was among them. */
+    /**
+     * Steps every event of a batch (all proposals as one Propose, all reads as one ReadIndex);
+     * says whether a tick was among them.
+     */
     const stepBatch = (events: ReadonlyArray<RaftEvent>): { outputs: Array<RaftOutput>; ticked: boolean } => {
       const outputs: Array<RaftOutput> = []
       const proposals: Array<Extract<RaftEvent, { _tag: "Propose" }>> = []
+      const reads: Array<number> = []
       const suspended = isSuspendedNow()
       let ticked = false
       for (const event of events) {
@@ -319,7 +323,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
           case "Read": {
             const requestId = nextReadId++
             readWaiters.set(requestId, event.done)
-            stepInto({ _tag: "ReadIndex", requestId }, outputs)
+            reads.push(requestId)
             break
           }
           case "Transfer":
@@ -328,6 +332,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         }
       }
       answerProposals(proposals, outputs)
+      if (reads.length > 0) stepInto({ _tag: "ReadIndex", requestIds: reads }, outputs)
       return { outputs, ticked }
     }
 

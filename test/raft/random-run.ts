@@ -81,7 +81,7 @@ export const runSeed = (seed: number, chaosTicks: number): SeedReport => {
     if (leader !== undefined && cluster.random() < 0.15) propose(leader, `s${seed}-${tick}`)
     if (leader !== undefined && cluster.random() < 0.05) {
       reads.set(++requestId, { commitAtIssue: maxCommit(cluster) })
-      cluster.stepNode(leader, { _tag: "ReadIndex", requestId })
+      cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [requestId] })
     }
     cluster.tick()
     if (tick % 200 === 0) cluster.checkLogMatching()

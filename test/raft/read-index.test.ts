@@ -27,7 +27,7 @@ describe("ReadIndex", () => {
   it("a single-node leader answers at once with its commit index", () => {
     let state = Either.getOrThrow(initialState({ self: "a", peers: [], config: testConfig(), seed: 2 }))
     while (state.role !== "leader") state = step(state, { _tag: "Tick" }).state
-    const { output } = step(state, { _tag: "ReadIndex", requestId: 7 })
+    const { output } = step(state, { _tag: "ReadIndex", requestIds: [7] })
     expect(output.readsReady).toEqual([{ requestId: 7, index: 1 }])
   })
 
@@ -36,7 +36,7 @@ describe("ReadIndex", () => {
     cluster.runUntil(() => cluster.live().every((node) => node.state!.leader !== null), 300)
     const leader = cluster.leader()!
     const follower = cluster.ids.find((id) => id !== leader)!
-    const { readsFailed } = cluster.stepNode(follower, { _tag: "ReadIndex", requestId: 1 })
+    const { readsFailed } = cluster.stepNode(follower, { _tag: "ReadIndex", requestIds: [1] })
     expect(readsFailed).toEqual([{ requestId: 1, reason: "not-leader", leader }])
   })
 
@@ -46,7 +46,7 @@ describe("ReadIndex", () => {
     cluster.filter = (from, _to, message) => from !== "n1" || message._tag === "RequestVote"
     cluster.forceElection("n1")
     expect(cluster.stateOf("n1").role).toBe("leader")
-    cluster.stepNode("n1", { _tag: "ReadIndex", requestId: 1 })
+    cluster.stepNode("n1", { _tag: "ReadIndex", requestIds: [1] })
     cluster.flush()
     expect(reads.ready).toEqual([])
     expect(cluster.stateOf("n1").readRound).toBe(0)
@@ -61,7 +61,7 @@ describe("ReadIndex", () => {
     const leader = cluster.leader()!
     const reads = collectReads(cluster)
     cluster.recordSent = true
-    for (let requestId = 1; requestId <= 5; requestId++) cluster.stepNode(leader, { _tag: "ReadIndex", requestId })
+    for (let requestId = 1; requestId <= 5; requestId++) cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [requestId] })
     expect(cluster.sent.filter((sent) => sent.from === leader)).toHaveLength(2)
     expect(reads.ready).toEqual([])
     cluster.flush(2) // heartbeats out, acknowledgements back: round 1 done, round 2 starts
@@ -73,13 +73,35 @@ describe("ReadIndex", () => {
     expect(cluster.sent.filter((sent) => sent.from === leader)).toHaveLength(4)
   })
 
+  it("reads stepped together share one round: one heartbeat per follower for all of them", () => {
+    const cluster = new Cluster({ size: 3, seed: 63 })
+    cluster.runUntil(() => cluster.leader() !== undefined && cluster.stateOf(cluster.leader()!).commitIndex === 1, 300)
+    const leader = cluster.leader()!
+    const reads = collectReads(cluster)
+    cluster.recordSent = true
+    cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [1, 2, 3, 4, 5] })
+    expect(cluster.sent.filter((sent) => sent.from === leader)).toHaveLength(2)
+    cluster.flush(2)
+    expect(reads.ready.map((read) => read.requestId)).toEqual([1, 2, 3, 4, 5])
+    expect(readRoundsFrom(cluster, leader)).toEqual(new Set([1]))
+  })
+
+  it("a batch past maxPendingReads keeps what fits and refuses the rest as overloaded", () => {
+    const cluster = new Cluster({ size: 3, seed: 65, config: testConfig({ maxPendingReads: 2 }) })
+    cluster.runUntil(() => cluster.leader() !== undefined, 300)
+    const leader = cluster.leader()!
+    cluster.isolate(leader)
+    const output = cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [1, 2, 3] })
+    expect(output.readsFailed).toEqual([{ requestId: 3, reason: "overloaded", leader }])
+  })
+
   it("never answers without a quorum, and fails the reads when leadership is lost", () => {
     const cluster = new Cluster({ size: 3, seed: 64 })
     cluster.runUntil(() => cluster.leader() !== undefined && cluster.stateOf(cluster.leader()!).commitIndex === 1, 300)
     const leader = cluster.leader()!
     const reads = collectReads(cluster)
     cluster.isolate(leader)
-    cluster.stepNode(leader, { _tag: "ReadIndex", requestId: 9 })
+    cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [9] })
     expect(cluster.runUntil(() => cluster.stateOf(leader).role !== "leader", 100)).toBe(true)
     expect(reads.ready).toEqual([])
     expect(reads.failed).toEqual([{ id: leader, requestId: 9 }])
@@ -90,9 +112,9 @@ describe("ReadIndex", () => {
     cluster.runUntil(() => cluster.leader() !== undefined, 300)
     const leader = cluster.leader()!
     cluster.isolate(leader)
-    cluster.stepNode(leader, { _tag: "ReadIndex", requestId: 1 })
-    cluster.stepNode(leader, { _tag: "ReadIndex", requestId: 2 })
-    const third = cluster.stepNode(leader, { _tag: "ReadIndex", requestId: 3 })
+    cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [1] })
+    cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [2] })
+    const third = cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [3] })
     expect(third.readsFailed).toEqual([{ requestId: 3, reason: "overloaded", leader }])
   })
 })
