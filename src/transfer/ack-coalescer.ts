@@ -6,10 +6,9 @@
  * at the end of the event-loop turn). Stop-and-wait has one datagram in flight: `every` is 1 and
  * each ack goes out at once, exactly as the lab server does it.
  *
- * Acks that repeat the last one (a duplicate, or data beyond a gap) are counted the same way: a
- * gap yields a duplicate ack every `every` datagrams and one at the end of the burst, so a gap
- * early in a full window still gives the sender's fast retransmit its three duplicates; a gap
- * near the window's end waits for the retry timer.
+ * An ack that repeats the previous one (data beyond a gap, or a duplicate) goes out at once, as
+ * TCP sends duplicate acks: the sender's fast retransmit needs three of them, and a gap near the
+ * end of a window would otherwise wait for the 500 ms retry timer.
  */
 
 export interface AckCoalescer {
@@ -29,8 +28,16 @@ export const ackEveryFor = (window: number): number => Math.max(1, Math.floor(wi
 export const makeAckCoalescer = (every: number): AckCoalescer => {
   let held: number | undefined
   let heldCount = 0
+  let previous: number | undefined
   return {
     note: (nextSeqno) => {
+      const repeated = nextSeqno === previous
+      previous = nextSeqno
+      if (repeated) {
+        held = undefined
+        heldCount = 0
+        return nextSeqno
+      }
       heldCount++
       if (heldCount >= every) {
         held = undefined

@@ -108,6 +108,19 @@ describe("receiver role (TestClock)", () => {
       expect(network.sent.filter((datagram) => datagram.to === `127.0.0.1:${client.port}`)).toHaveLength(4)
     }))
 
+  it.scoped("windowed: data past a gap is answered at once with duplicate acks (the sender's fast retransmit)", () =>
+    Effect.gen(function* () {
+      const { layer } = makeMemoryNetwork()
+      const { sink } = memorySink(new Set(), true)
+      const receiver = yield* makeReceiver({ host: "127.0.0.1", port: 7000, sink, config: base }).pipe(Effect.provide(layer))
+      const client = yield* makePeer("127.0.0.1", { host: "127.0.0.1", port: receiver.port }).pipe(Effect.provide(layer))
+      expect(yield* exchange(client, "s | 0 | g.bin | 20 ")).toEqual(["a | 1 | 1024 | 64"])
+      for (let seqno = 1; seqno <= 10; seqno++) yield* client.send(`d | ${seqno} | x`)
+      // 11 is lost: 12, 13 and 14 each get "a | 11" at once, not at the end of the turn.
+      for (const seqno of [12, 13, 14]) yield* client.send(`d | ${seqno} | x`)
+      expect(yield* client.received).toEqual(["a | 11", "a | 11", "a | 11"])
+    }))
+
   it.scoped("refuses bad names, oversize files and sessions over the limit, logging why", () =>
     Effect.gen(function* () {
       const { peer, receiver } = yield* setup(withTransfer({ maxSessions: 2, maxFileBytes: 1000 }))
