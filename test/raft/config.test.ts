@@ -4,12 +4,12 @@ import { defaultConfig, loadConfig } from "../../src/config/load.js"
 import { coreConfigFrom } from "../../src/raft/config.js"
 
 describe("coreConfigFrom", () => {
-  it("turns the configured durations into ticks (Raft lab timings: 150-300 ms, heartbeat 50 ms, tick 10 ms)", () => {
+  it("turns the configured durations into ticks (Raft lab timings: 150-300 ms, heartbeat 50 ms, tick 25 ms)", () => {
     const raft = defaultConfig().raft
     expect(coreConfigFrom(raft)).toMatchObject({
-      electionTicksMin: 15,
-      electionTicksMax: 30,
-      heartbeatTicks: 5,
+      electionTicksMin: 6,
+      electionTicksMax: 12,
+      heartbeatTicks: 2,
       maxEntriesPerAppend: raft.maxEntriesPerAppend,
       maxBytesPerAppend: raft.maxBytesPerAppend,
       maxInflightAppends: raft.maxInflightAppends,
