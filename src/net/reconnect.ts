@@ -3,13 +3,10 @@
  * at `reconnectMax`, jittered (x0.8..1.2) so that nodes restarted together do not reconnect in
  * lockstep. Unbounded in count: a link retries for as long as its node runs.
  */
-import { Duration, Schedule } from "effect"
+import { Schedule } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import { cappedExponential } from "../runtime/backoff.js"
 
 export const reconnectSchedule = (wire: TroupeConfig["wire"]): Schedule.Schedule<unknown> =>
   cappedExponential(wire.reconnectBase, wire.reconnectMax).pipe(Schedule.jittered)
 
-/** The longest pause the schedule can produce (the cap plus jitter). */
-export const maxReconnectPause = (wire: TroupeConfig["wire"]): Duration.Duration =>
-  Duration.times(wire.reconnectMax, 1.2)
