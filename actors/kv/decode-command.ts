@@ -4,12 +4,10 @@
  * Schema accepts (test/actors/kv-decode-command.test.ts holds both to agreement); everything else,
  * and everything it refuses, goes to the Schema, which stays the authority.
  */
-import { Either, Schema } from "effect"
+import { jsonDecoder, valueDecoder } from "../../src/wire/codec.js"
 import { KvCommand } from "./commands.js"
 
 const CLIENT_ID_MAX = 64
-
-const decodeWithSchema = Schema.decodeUnknownEither(KvCommand)
 
 const putOf = (json: Record<string, unknown>): KvCommand | undefined => {
   const { client, key, seq, value } = json
@@ -22,23 +20,14 @@ const putOf = (json: Record<string, unknown>): KvCommand | undefined => {
   return { _tag: "put", key, value, client: client as string, seq }
 }
 
+/** The fast path: a valid put, else undefined (left to the Schema). */
+const putFastPath = (json: unknown): KvCommand | undefined =>
+  typeof json === "object" && json !== null && !Array.isArray(json) && (json as { _tag?: unknown })._tag === "put"
+    ? putOf(json as Record<string, unknown>)
+    : undefined
+
 /** The command in `json`, or undefined if it is not a valid KvCommand. */
-export const decodeCommandValue = (json: unknown): KvCommand | undefined => {
-  if (typeof json === "object" && json !== null && !Array.isArray(json) && (json as { _tag?: unknown })._tag === "put") {
-    const put = putOf(json as Record<string, unknown>)
-    if (put !== undefined) return put
-  }
-  const decoded = decodeWithSchema(json)
-  return Either.isRight(decoded) ? decoded.right : undefined
-}
+export const decodeCommandValue: (json: unknown) => KvCommand | undefined = valueDecoder(KvCommand, putFastPath)
 
 /** The command encoded in a log entry, or undefined if the text is not a valid KvCommand. */
-export const decodeCommandJson = (text: string): KvCommand | undefined => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  return decodeCommandValue(json)
-}
+export const decodeCommandJson: (text: string) => KvCommand | undefined = jsonDecoder(KvCommand, putFastPath)

@@ -52,15 +52,29 @@ export const jsonEncoder = <A, I>(schema: Schema.Schema<A, I>): (value: A) => st
 }
 
 /**
- * Builds the total JSON decoder for `schema`: undefined for anything that is not a valid value.
- * `fastPath` may decode common shapes by hand; whatever it returns undefined for goes to the
- * Schema, which stays the authority on what is valid.
+ * Builds the total decoder for `schema` of an already parsed value: undefined for anything that
+ * is not valid. `fastPath` may decode common shapes by hand; whatever it returns undefined for
+ * goes to the Schema, which stays the authority on what is valid.
  */
+export const valueDecoder = <A, I>(
+  schema: Schema.Schema<A, I>,
+  fastPath?: (json: unknown) => A | undefined
+): (json: unknown) => A | undefined => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return (json) => {
+    const fast = fastPath?.(json)
+    if (fast !== undefined) return fast
+    const decoded = decode(json)
+    return Either.isRight(decoded) ? decoded.right : undefined
+  }
+}
+
+/** The same from JSON text: undefined for text that is not JSON, too. */
 export const jsonDecoder = <A, I>(
   schema: Schema.Schema<A, I>,
   fastPath?: (json: unknown) => A | undefined
 ): (text: string) => A | undefined => {
-  const decode = Schema.decodeUnknownEither(schema)
+  const decodeValue = valueDecoder(schema, fastPath)
   return (text) => {
     let json: unknown
     try {
@@ -68,10 +82,7 @@ export const jsonDecoder = <A, I>(
     } catch {
       return undefined
     }
-    const fast = fastPath?.(json)
-    if (fast !== undefined) return fast
-    const decoded = decode(json)
-    return Either.isRight(decoded) ? decoded.right : undefined
+    return decodeValue(json)
   }
 }
 
