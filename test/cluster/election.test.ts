@@ -8,7 +8,7 @@ import { Duration, Effect } from "effect"
 import { makeSimCluster } from "../../src/sim/cluster.js"
 import { Prng } from "../../src/sim/random.js"
 import {
-  agreedLeader, awaitAgreedLeader, awaitConverged, awaitValue, check, expectNoViolations, forEachSeed, liveStatuses, ms, nowMs, seedsOr,
+  agreedLeader, awaitAgreedLeader, awaitAgreedLeaderWhere, awaitConverged, awaitValue, check, expectNoViolations, forEachSeed, liveStatuses, ms, nowMs, seedsOr,
   statusOf, writeUntilAcknowledged
 } from "./harness.js"
 
@@ -120,8 +120,8 @@ describe("leadership transfer", () => {
       yield* writeUntilAcknowledged(cluster, { _tag: "put", key: "k", value: "before", client: "c", seq: 1 }, 1000)
       const start = yield* nowMs
       yield* cluster.replica(first.id)!.raft.transferLeadership()
-      const next = yield* awaitValue(`seed ${seed}: a new leader after transfer`, Effect.map(agreedLeader(cluster),
-        (leader) => (leader !== undefined && leader.id !== first.id ? leader : undefined)), 1000, "1 millis")
+      const next = yield* awaitAgreedLeaderWhere(cluster, `seed ${seed}: a new leader after transfer`, (leader) => leader.id !== first.id,
+        1000, { every: "1 millis" })
       const elapsedMs = (yield* nowMs) - start
       // Two heartbeats and a round trip, well under the minimum election timeout.
       const boundMs = 2 * ms(raft.heartbeatEvery) + 2 * lan.delayMaxMs + ms(raft.tick)
@@ -186,8 +186,8 @@ describe("asymmetric partitions", () => {
       const first = (yield* awaitAgreedLeader(cluster, 1000)).value
       for (const id of cluster.ids) if (id !== first.id) yield* cluster.network.cut(id, first.id)
       const others = cluster.ids.filter((id) => id !== first.id)
-      const next = yield* awaitValue(`seed ${seed}: a new leader among ${others.join(",")}`, Effect.map(agreedLeader(cluster, others),
-        (leader) => (leader !== undefined && leader.id !== first.id ? leader : undefined)), 2000)
+      const next = yield* awaitAgreedLeaderWhere(cluster, `seed ${seed}: a new leader among ${others.join(",")}`,
+        (leader) => leader.id !== first.id, 2000, { among: others })
       yield* check(next.value.term > first.term, `seed ${seed}: new leader's term ${next.value.term}`)
       const write = yield* writeUntilAcknowledged(cluster, { _tag: "put", key: "k", value: "v", client: "c", seq: 1 }, 2000, 500)
       yield* check(write.result._tag === "value", `seed ${seed}: ${JSON.stringify(write.result)}`)

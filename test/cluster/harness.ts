@@ -126,6 +126,17 @@ export const agreedLeader = (cluster: SimCluster, among?: ReadonlyArray<NodeId>)
 export const awaitAgreedLeader = (cluster: SimCluster, withinMs: number, among?: ReadonlyArray<NodeId>) =>
   awaitValue(`a leader agreed by ${among === undefined ? "all live nodes" : among.join(",")}`, agreedLeader(cluster, among), withinMs)
 
+/** Waits for an agreed leader that `accept` takes (a new one, a transfer's target...). */
+export const awaitAgreedLeaderWhere = (
+  cluster: SimCluster,
+  what: string,
+  accept: (leader: LeaderView) => boolean,
+  withinMs: number,
+  options: { readonly among?: ReadonlyArray<NodeId>; readonly every?: Duration.DurationInput } = {}
+) =>
+  awaitValue(what, Effect.map(agreedLeader(cluster, options.among), (leader) => leader !== undefined && accept(leader) ? leader : undefined),
+    withinMs, options.every)
+
 export type CallOutcome = Either.Either<KvResult, KvFailure | "timeout">
 
 /** One KV call through `via`, given up after `timeoutMs` (the outcome is then unknown). */

@@ -10,7 +10,7 @@ import { loadConfig } from "../../src/config/load.js"
 import { makeSimCluster } from "../../src/sim/cluster.js"
 import { Prng } from "../../src/sim/random.js"
 import {
-  agreedLeader, awaitAgreedLeader, awaitConverged, awaitValue, call, check, describeOutcome, expectNoViolations, forEachSeed, localValue, nowMs,
+  awaitAgreedLeader, awaitAgreedLeaderWhere, awaitConverged, call, check, describeOutcome, expectNoViolations, forEachSeed, localValue, nowMs,
   seedsOr, statusOf, writeUntilAcknowledged
 } from "./harness.js"
 
@@ -61,8 +61,7 @@ describe("snapshot install", () => {
       // And it serves as leader from that state.
       yield* cluster.replica(leader.id)!.raft.transferLeadership(lagging)
       // Until the transfer completes every node still agrees on the old leader: wait for the new one.
-      yield* awaitValue(`${lagging} leading after the transfer`,
-        Effect.map(agreedLeader(cluster), (agreed) => agreed?.id === lagging ? agreed : undefined), 1000)
+      yield* awaitAgreedLeaderWhere(cluster, `${lagging} leading after the transfer`, (leader) => leader.id === lagging, 1000)
       const read = yield* call(cluster, lagging, { _tag: "get", key: "k0" }, 1000)
       yield* check(Either.isRight(read) && read.right._tag === "value" && read.right.value === `v${rounds - 1}-0`,
         `seed ${seed}: read of k0 from the new leader: ${describeOutcome(read)}`)
