@@ -20,7 +20,7 @@ export interface FileStorageOptions {
 }
 
 export interface FileStorageStats {
-  /** fsync/fdatasync calls on files (sync, truncate, writeAtomic). */
+  /** Durable file writes: fsync/fdatasync calls (sync, truncate, writeAtomic) and O_DSYNC appends (appendAndSync). */
   readonly fileSyncs: number
   /** fsync calls on the folder (new names, renames, removals). */
   readonly folderSyncs: number
