@@ -17,5 +17,9 @@ describe("V8 flags of a node", () => {
     if (!fs.existsSync(bin)) return // npm test builds first; a bare vitest run may not have
     const firstLine = fs.readFileSync(bin, "utf8").split("\n", 1)[0]
     expect(firstLine).toBe(`#!/usr/bin/env -S node ${NODE_V8_FLAGS.join(" ")}`)
+    // npx troupe-client runs the file itself: the build must leave every bin executable.
+    for (const name of ["troupe.mjs", "troupe-client.mjs", "troupe-deno.mjs"]) {
+      expect(fs.statSync(path.join(root, "dist/bin", name)).mode & 0o111).toBe(0o111)
+    }
   })
 })
