@@ -33,6 +33,12 @@ export const RaftConfig = Schema.Struct({
   maxPendingProposals: Positive,
   maxPendingReads: Positive,
   proposalTimeout: DurationString,
+  /**
+   * Under write load (the leader's last batch carried more than one proposal) the leader waits
+   * this long before taking its next batch, so that one fsync and one AppendEntries per follower
+   * carry more entries. A lone writer is never delayed. Zero turns it off.
+   */
+  batchDelay: DurationString,
   /** A snapshot from a leader larger than this (UTF-8 bytes) is refused: the backstop on memory. */
   maxSnapshotBytes: Positive
 })

@@ -8,7 +8,8 @@
  * flight when a connection breaks are lost: Raft and the failure detector retransmit.
  */
 import type * as net from "node:net"
-import { Chunk, type Duration, Effect, Option, Queue, type Schedule, type Scope } from "effect"
+import { type Duration, Effect, Option, Queue, type Schedule, type Scope } from "effect"
+import { takeAvailable } from "../runtime/take-available.js"
 import type { NodeId } from "../config/servers.js"
 import { encodeFrame, type FrameKey } from "../wire/frame.js"
 import type { PeerMessage } from "../wire/messages.js"
@@ -70,7 +71,7 @@ export interface PeerLink {
 }
 
 /** Takes everything waiting (at least one): the queue bound is the batch bound. */
-const takeBatch = (queue: Queue.Dequeue<PeerMessage>) => Queue.takeBetween(queue, 1, Number.MAX_SAFE_INTEGER)
+const takeBatch = (queue: Queue.Dequeue<PeerMessage>) => takeAvailable(queue, Number.MAX_SAFE_INTEGER)
 
 /**
  * Writes `batch` from `start` as one corked write, stopping once the socket's buffer is full.
@@ -128,7 +129,7 @@ export const makePeerLink = (options: PeerLinkOptions, counters: LinkCounters): 
             // Backpressure: while the socket is full, the queue fills and new messages are dropped.
             if (socket.writableNeedDrain) yield* awaitDrain(socket)
           }
-          batch = Chunk.toReadonlyArray(yield* takeBatch(queue))
+          batch = yield* takeBatch(queue)
         }
       })
 

@@ -8,7 +8,8 @@
  * the authenticated `from` of each frame, never by its socket address.
  */
 import type * as net from "node:net"
-import { Chunk, Effect, Layer, Queue, type Scope } from "effect"
+import { Effect, Layer, Queue, type Scope } from "effect"
+import { takeAvailable } from "../runtime/take-available.js"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import { FrameDecoder, frameKey, REJECT_REASONS, type FrameKey, type RejectReason } from "../wire/frame.js"
@@ -178,7 +179,7 @@ export const makeTcpTransport = (
         for (const { message, to } of messages) sendNow(to, message)
       }),
       receive: Queue.take(inbox),
-      receiveAll: Effect.map(Queue.takeBetween(inbox, 1, Number.MAX_SAFE_INTEGER), Chunk.toReadonlyArray),
+      receiveAll: takeAvailable(inbox, Number.MAX_SAFE_INTEGER),
       stats: Effect.sync(() => snapshot(links, linkCounters, inboundCounters, sockets.size))
     } satisfies TcpTransportShape
   })

@@ -5,7 +5,7 @@
  * commit), sends the messages, applies committed entries to the state machine and answers the
  * proposals and reads that were waiting for them. Nothing leaves the node before it is durable.
  */
-import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Scheduler } from "effect"
+import { Clock, Duration, Effect, Exit, Option, Queue, Scheduler } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import type { Metrics } from "../node/metrics.js"
@@ -18,6 +18,7 @@ import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { emptyBatch, isEmptyBatch, mergePersist, type PersistBatch } from "./persist-batch.js"
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
+import { takeAvailable } from "../runtime/take-available.js"
 import type { ReplicatedStateMachine } from "./state-machine.js"
 
 /**
@@ -348,8 +349,18 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       }))
     }
 
-    const batches = Queue.takeBetween(mailbox, 1, MAX_BATCH).pipe(
-      Effect.flatMap((events) => handleBatch(Chunk.toReadonlyArray(events))),
+    const takeBatch = takeAvailable(mailbox, MAX_BATCH)
+    // Wake-ups (fsync completions, socket reads on every follower) cost more than the work they
+    // bring, so under write load the leader lets a batch fill for raft.batchDelay first.
+    const batchDelay = config.raft.batchDelay
+    const delayed = Duration.toMillis(batchDelay) > 0 ? Effect.zipRight(Effect.sleep(batchDelay), takeBatch) : takeBatch
+    let lastBatchProposals = 0
+    const nextBatch = Effect.suspend(() => lastBatchProposals > 1 && state.role === "leader" ? delayed : takeBatch)
+    const batches = nextBatch.pipe(
+      Effect.flatMap((events) => {
+        lastBatchProposals = countProposals(events)
+        return handleBatch(events)
+      }),
       Effect.forever
     )
     const loop = options.loopScheduler === undefined ? batches : Effect.withScheduler(batches, options.loopScheduler)
@@ -379,6 +390,12 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       run
     }
   })
+
+const countProposals = (events: ReadonlyArray<RaftEvent>): number => {
+  let count = 0
+  for (const event of events) if (event._tag === "Propose") count++
+  return count
+}
 
 const bootingStatus = (self: NodeId): RaftStatus => ({
   id: self, role: "follower", term: 0, leader: null, commitIndex: 0, appliedIndex: 0, lastLogIndex: 0,

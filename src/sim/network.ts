@@ -26,7 +26,8 @@
  *
  * Trace times are milliseconds since the network was made.
  */
-import { Chunk, Clock, Duration, Effect, Either, FiberSet, Layer, Queue, type Scope } from "effect"
+import { Clock, Duration, Effect, Either, FiberSet, Layer, Queue, type Scope } from "effect"
+import { takeAvailable } from "../runtime/take-available.js"
 import type { TroupeConfig } from "../../config/schema.js"
 import { defaultConfig } from "../config/load.js"
 import type { NodeId } from "../config/servers.js"
@@ -139,7 +140,7 @@ const makeTransportFor = (shell: Shell) => (self: NodeId): Fallible<TransportSha
     // Reads the current inbox each time, so one TransportShape keeps working across restarts.
     receive: Effect.suspend(() => Queue.take(shell.core.nodes.get(self)!.inbox)),
     receiveAll: Effect.suspend(() =>
-      Effect.map(Queue.takeBetween(shell.core.nodes.get(self)!.inbox, 1, Number.MAX_SAFE_INTEGER), Chunk.toReadonlyArray)),
+      takeAvailable(shell.core.nodes.get(self)!.inbox, Number.MAX_SAFE_INTEGER)),
     stats: Effect.sync(() => shell.core.nodes.get(self)!.stats())
   })
 }

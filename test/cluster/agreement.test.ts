@@ -5,7 +5,8 @@
  * delays writes but does not lose them.
  */
 import { describe, it } from "@effect/vitest"
-import { Duration, Effect, Either } from "effect"
+import { Duration, Effect, Either, Exit } from "effect"
+import { defaultConfig } from "../../src/config/load.js"
 import { makeSimCluster } from "../../src/sim/cluster.js"
 import { Prng } from "../../src/sim/random.js"
 import { History, runWorkload } from "../../src/sim/workload.js"
@@ -115,6 +116,43 @@ describe("no agreement without a majority", () => {
 })
 
 describe("concurrent proposals", () => {
+  /** Writes in pairs, a pair every 250 us for 10 ms; how many durable writes the leader made for them. */
+  const leaderFsyncsForPairs = (seed: number, batchDelay: Duration.DurationInput) => Effect.gen(function*() {
+    const base = defaultConfig()
+    const config = { ...base, raft: { ...base.raft, batchDelay: Duration.decode(batchDelay) } }
+    const cluster = yield* makeSimCluster({ seed, size: 3, config, linkFaults: lan })
+    const leader = (yield* awaitAgreedLeader(cluster, 1000)).value.id
+    const metrics = cluster.replica(leader)!.metrics
+    const fsyncs = () => metrics.counter("troupe_fsync_batches_total")
+    const before = fsyncs()
+    const pairs = 40
+    const replica = cluster.replica(leader)!
+    // Both writes of a pair reach the Raft loop in one turn, as requests read from sockets in one poll do.
+    const writePair = (pair: number) => Effect.async<ReadonlyArray<Exit.Exit<unknown, unknown>>>((resume) => {
+      const exits: Array<Exit.Exit<unknown, unknown>> = []
+      for (const i of [2 * pair, 2 * pair + 1]) {
+        const request = { _tag: "put", key: `pair${i}`, value: `v${i}`, client: `pair${i}`, seq: 1 } as const
+        replica.kv.executeNow(request, (exit) => {
+          exits.push(exit)
+          if (exits.length === 2) resume(Effect.succeed(exits))
+        })
+      }
+    })
+    const outcomes = yield* Effect.forEach(Array.from({ length: pairs }, (_, pair) => pair), (pair) =>
+      Effect.zipRight(Effect.sleep(Duration.micros(BigInt(250 * pair))), writePair(pair)), { concurrency: "unbounded" })
+    const acknowledged = outcomes.flat().filter(Exit.isSuccess).length
+    yield* check(acknowledged === 2 * pairs, `seed ${seed}, batchDelay ${batchDelay}: only ${acknowledged}/${2 * pairs} writes acknowledged`)
+    return fsyncs() - before
+  })
+
+  it("under write load the leader lets a batch fill for raft.batchDelay: fewer fsyncs for the same writes", async () => {
+    await forEachSeed(seedsOr([141, 142, 143]), (seed) => Effect.gen(function*() {
+      const immediate = yield* leaderFsyncsForPairs(seed, "0 millis")
+      const delayed = yield* leaderFsyncsForPairs(seed, "1 millis")
+      yield* check(delayed * 2 <= immediate, `seed ${seed}: ${delayed} fsyncs with a 1 ms batch delay, ${immediate} without`)
+    }))
+  }, 60_000)
+
   it("many clients at once: every acknowledged write is present and the history is linearizable", async () => {
     await forEachSeed(seedsOr([131, 132, 133, 134]), (seed) => Effect.gen(function*() {
       const cluster = yield* makeSimCluster({ seed, size: 5, linkFaults: lan })
