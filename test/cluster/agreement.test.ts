@@ -122,20 +122,20 @@ describe("concurrent proposals", () => {
     const config = { ...base, raft: { ...base.raft, batchDelay: Duration.decode(batchDelay) } }
     const cluster = yield* makeSimCluster({ seed, size: 3, config, linkFaults: lan })
     const leader = (yield* awaitAgreedLeader(cluster, 1000)).value.id
-    const metrics = cluster.replica(leader)!.metrics
-    const fsyncs = () => metrics.counter("troupe_fsync_batches_total")
+    const replica = cluster.replica(leader)!
+    const fsyncs = () => replica.metrics.counter("troupe_fsync_batches_total")
     const before = fsyncs()
     const pairs = 40
-    const replica = cluster.replica(leader)!
     // Both writes of a pair reach the Raft loop in one turn, as requests read from sockets in one poll do.
     const writePair = (pair: number) => Effect.async<ReadonlyArray<Exit.Exit<unknown, unknown>>>((resume) => {
       const exits: Array<Exit.Exit<unknown, unknown>> = []
       for (const i of [2 * pair, 2 * pair + 1]) {
         const request = { _tag: "put", key: `pair${i}`, value: `v${i}`, client: `pair${i}`, seq: 1 } as const
-        replica.kv.executeNow(request, (exit) => {
+        const settled = (exit: Exit.Exit<unknown, unknown>) => {
           exits.push(exit)
           if (exits.length === 2) resume(Effect.succeed(exits))
-        })
+        }
+        if (!replica.kv.executeNow(request, settled)) settled(Exit.fail("not served by the leader"))
       }
     })
     const outcomes = yield* Effect.forEach(Array.from({ length: pairs }, (_, pair) => pair), (pair) =>
