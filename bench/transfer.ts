@@ -3,7 +3,8 @@
  * stop-and-wait and windowed mode, at buf_size 1024 and at a large buf_size (65000 for
  * stop-and-wait; 1472 for windowed, the largest datagram that fits a 1500-byte MTU), plus the
  * receiver's peak RSS growth. The receiver runs in its own process, as in a real deployment; a
- * bare Node UDP ping-pong between the same two processes gives the round-trip bound of the day.
+ * bare Node UDP ping-pong between the same two processes gives the round-trip bound of the day,
+ * and a bare windowed blast (no protocol, no file) the bound for windowed mode.
  *
  *   node --import tsx bench/transfer.ts [--quick] [--memory] [--warm]
  *     --quick: 1 MiB only; --memory: also 256 MiB windowed, to show the receiver's memory is
@@ -32,6 +33,10 @@ import { sendFile } from "../src/transfer/sender.js"
 const MiB = 1024 * 1024
 const caseTimeout = Duration.seconds(180)
 const pingPongRounds = 20_000
+/** The bare windowed blast: 64 MiB in MTU-sized datagrams, as the windowed 1472 case. */
+const blastDatagrams = Math.ceil((64 * MiB) / 1472)
+const blastWindow = 64
+const blastAckEvery = 16
 
 const configWith = (bufSize: number) => {
   const base = defaultConfig()
@@ -40,6 +45,19 @@ const configWith = (bufSize: number) => {
 
 /** Child process: a receiver (or a bare echo) that prints its port. */
 const runChild = async (args: ReadonlyArray<string>) => {
+  if (args[0] === "--sink") {
+    // The bare windowed bound: count datagrams, ack the count cumulatively every blastAckEvery.
+    const socket = dgram.createSocket("udp4")
+    const ack = Buffer.alloc(4)
+    let count = 0
+    socket.on("message", (_bytes, remote) => {
+      if (++count % blastAckEvery !== 0 && count !== blastDatagrams) return
+      ack.writeUInt32BE(count, 0)
+      socket.send(ack, remote.port, remote.address)
+    })
+    socket.bind(0, "127.0.0.1", () => console.log(`READY ${socket.address().port}`))
+    return
+  }
   if (args[0] === "--echo") {
     const socket = dgram.createSocket("udp4")
     socket.on("message", (bytes, remote) => socket.send(bytes.subarray(0, 8), remote.port, remote.address))
@@ -116,6 +134,41 @@ const pingPong = (port: number) =>
       })
   )
 
+/**
+ * Bare windowed blast to a `--sink` child: blastDatagrams of 1472 bytes, blastWindow in flight.
+ * MB/s, or undefined if a datagram was lost (no ack for a second: a bare blast cannot resend).
+ */
+const blast = (port: number) =>
+  Effect.promise(
+    () =>
+      new Promise<number | undefined>((resolve) => {
+        const socket = dgram.createSocket("udp4")
+        const payload = Buffer.alloc(1472)
+        let sent = 0
+        let acked = 0
+        let startMs = 0
+        const finish = (result: number | undefined) => {
+          clearTimeout(stall)
+          socket.close()
+          resolve(result)
+        }
+        const stall = setTimeout(() => finish(undefined), 1000)
+        const pump = () => {
+          for (; sent < blastDatagrams && sent - acked < blastWindow; sent++) socket.send(payload, port, "127.0.0.1")
+        }
+        socket.on("message", (bytes) => {
+          acked = Math.max(acked, bytes.readUInt32BE(0))
+          stall.refresh()
+          if (acked < blastDatagrams) return pump()
+          finish((blastDatagrams * payload.length) / 1e6 / ((performance.now() - startMs) / 1000))
+        })
+        socket.bind(0, "127.0.0.1", () => {
+          startMs = performance.now()
+          pump()
+        })
+      })
+  )
+
 const sha256 = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex")
 
 interface Case {
@@ -171,6 +224,15 @@ const main = Effect.gen(function* () {
   // The floor for stop-and-wait: what one round trip costs each side with no protocol at all.
   const pingCpuPerRound = `${((pingCpu.user + pingCpu.system) / pingPongRounds).toFixed(0)} ${((cpuMicros(echo.child.pid!) - echoCpuBefore) / pingPongRounds).toFixed(0)}`
   console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}; bare UDP ping-pong (1024 B): ${Math.round(roundTrips)} round trips/s = ${(roundTrips * 1024 / 1e6).toFixed(1)} MB/s, CPU us/round trip tx rx ${pingCpuPerRound}`)
+  const sink = yield* spawnChild(["--sink"])
+  const blastCpuBefore = process.cpuUsage()
+  const sinkCpuBefore = cpuMicros(sink.child.pid!)
+  const blastMBps = yield* blast(sink.port)
+  const blastCpu = process.cpuUsage(blastCpuBefore)
+  const blastCpuPerDatagram = `${((blastCpu.user + blastCpu.system) / blastDatagrams).toFixed(0)} ${((cpuMicros(sink.child.pid!) - sinkCpuBefore) / blastDatagrams).toFixed(0)}`
+  console.log(blastMBps === undefined
+    ? "bare UDP windowed blast: a datagram was lost, no bound measured"
+    : `bare UDP windowed blast (64 MiB, 1472 B, window ${blastWindow}, ack every ${blastAckEvery}): ${blastMBps.toFixed(1)} MB/s, CPU us/datagram tx rx ${blastCpuPerDatagram}`)
   const cases: Array<Case> = []
   for (const sizeBytes of sizes) {
     if (sizeBytes > 64 * MiB) {
