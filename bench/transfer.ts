@@ -169,6 +169,16 @@ const blast = (port: number) =>
       })
   )
 
+/** Runs `effect`; CPU µs per unit of this process and of the child, as "tx rx". */
+const withCpuPer = <A>(childPid: number, units: number, effect: Effect.Effect<A>) =>
+  Effect.gen(function* () {
+    const selfBefore = process.cpuUsage()
+    const childBefore = cpuMicros(childPid)
+    const result = yield* effect
+    const self = process.cpuUsage(selfBefore)
+    return { result, cpuPerUnit: `${((self.user + self.system) / units).toFixed(0)} ${((cpuMicros(childPid) - childBefore) / units).toFixed(0)}` }
+  })
+
 const sha256 = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex")
 
 interface Case {
@@ -216,23 +226,15 @@ const main = Effect.gen(function* () {
     fs.closeSync(handle)
     return [size, file] as const
   }))
-  const echo = yield* spawnChild(["--echo"])
-  const pingCpuBefore = process.cpuUsage()
-  const echoCpuBefore = cpuMicros(echo.child.pid!)
-  const roundTrips = yield* pingPong(echo.port)
-  const pingCpu = process.cpuUsage(pingCpuBefore)
   // The floor for stop-and-wait: what one round trip costs each side with no protocol at all.
-  const pingCpuPerRound = `${((pingCpu.user + pingCpu.system) / pingPongRounds).toFixed(0)} ${((cpuMicros(echo.child.pid!) - echoCpuBefore) / pingPongRounds).toFixed(0)}`
-  console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}; bare UDP ping-pong (1024 B): ${Math.round(roundTrips)} round trips/s = ${(roundTrips * 1024 / 1e6).toFixed(1)} MB/s, CPU us/round trip tx rx ${pingCpuPerRound}`)
+  const echo = yield* spawnChild(["--echo"])
+  const ping = yield* withCpuPer(echo.child.pid!, pingPongRounds, pingPong(echo.port))
+  console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}; bare UDP ping-pong (1024 B): ${Math.round(ping.result)} round trips/s = ${(ping.result * 1024 / 1e6).toFixed(1)} MB/s, CPU us/round trip tx rx ${ping.cpuPerUnit}`)
   const sink = yield* spawnChild(["--sink"])
-  const blastCpuBefore = process.cpuUsage()
-  const sinkCpuBefore = cpuMicros(sink.child.pid!)
-  const blastMBps = yield* blast(sink.port)
-  const blastCpu = process.cpuUsage(blastCpuBefore)
-  const blastCpuPerDatagram = `${((blastCpu.user + blastCpu.system) / blastDatagrams).toFixed(0)} ${((cpuMicros(sink.child.pid!) - sinkCpuBefore) / blastDatagrams).toFixed(0)}`
-  console.log(blastMBps === undefined
+  const flood = yield* withCpuPer(sink.child.pid!, blastDatagrams, blast(sink.port))
+  console.log(flood.result === undefined
     ? "bare UDP windowed blast: a datagram was lost, no bound measured"
-    : `bare UDP windowed blast (64 MiB, 1472 B, window ${blastWindow}, ack every ${blastAckEvery}): ${blastMBps.toFixed(1)} MB/s, CPU us/datagram tx rx ${blastCpuPerDatagram}`)
+    : `bare UDP windowed blast (64 MiB, 1472 B, window ${blastWindow}, ack every ${blastAckEvery}): ${flood.result.toFixed(1)} MB/s, CPU us/datagram tx rx ${flood.cpuPerUnit}`)
   const cases: Array<Case> = []
   for (const sizeBytes of sizes) {
     if (sizeBytes > 64 * MiB) {
