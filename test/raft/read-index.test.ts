@@ -20,6 +20,13 @@ const collectReads = (cluster: Cluster) => {
   return { ready, failed }
 }
 
+/** A 3-node cluster whose leader has committed its first entry (reads may be served), reads collected. */
+const leaderWithOwnEntryCommitted = (seed: number) => {
+  const cluster = new Cluster({ size: 3, seed })
+  cluster.runUntil(() => cluster.leader() !== undefined && cluster.stateOf(cluster.leader()!).commitIndex === 1, 300)
+  return { cluster, leader: cluster.leader()!, reads: collectReads(cluster) }
+}
+
 const readRoundsFrom = (cluster: Cluster, from: string): Set<number> =>
   new Set(cluster.sent.flatMap((sent) => sent.from === from && sent.message._tag === "AppendEntries" ? [sent.message.readRound] : []))
 
@@ -56,10 +63,7 @@ describe("ReadIndex", () => {
   })
 
   it("batches: reads arriving during a round share the next round", () => {
-    const cluster = new Cluster({ size: 3, seed: 63 })
-    cluster.runUntil(() => cluster.leader() !== undefined && cluster.stateOf(cluster.leader()!).commitIndex === 1, 300)
-    const leader = cluster.leader()!
-    const reads = collectReads(cluster)
+    const { cluster, leader, reads } = leaderWithOwnEntryCommitted(63)
     cluster.recordSent = true
     for (let requestId = 1; requestId <= 5; requestId++) cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [requestId] })
     expect(cluster.sent.filter((sent) => sent.from === leader)).toHaveLength(2)
@@ -74,10 +78,7 @@ describe("ReadIndex", () => {
   })
 
   it("reads stepped together share one round: one heartbeat per follower for all of them", () => {
-    const cluster = new Cluster({ size: 3, seed: 63 })
-    cluster.runUntil(() => cluster.leader() !== undefined && cluster.stateOf(cluster.leader()!).commitIndex === 1, 300)
-    const leader = cluster.leader()!
-    const reads = collectReads(cluster)
+    const { cluster, leader, reads } = leaderWithOwnEntryCommitted(63)
     cluster.recordSent = true
     cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [1, 2, 3, 4, 5] })
     expect(cluster.sent.filter((sent) => sent.from === leader)).toHaveLength(2)
@@ -96,10 +97,7 @@ describe("ReadIndex", () => {
   })
 
   it("never answers without a quorum, and fails the reads when leadership is lost", () => {
-    const cluster = new Cluster({ size: 3, seed: 64 })
-    cluster.runUntil(() => cluster.leader() !== undefined && cluster.stateOf(cluster.leader()!).commitIndex === 1, 300)
-    const leader = cluster.leader()!
-    const reads = collectReads(cluster)
+    const { cluster, leader, reads } = leaderWithOwnEntryCommitted(64)
     cluster.isolate(leader)
     cluster.stepNode(leader, { _tag: "ReadIndex", requestIds: [9] })
     expect(cluster.runUntil(() => cluster.stateOf(leader).role !== "leader", 100)).toBe(true)
