@@ -4,6 +4,7 @@
  * Schema accepts (test/actors/kv-decode-command.test.ts holds both to agreement); everything else,
  * and everything it refuses, goes to the Schema, which stays the authority.
  */
+import { Predicate } from "effect"
 import { jsonDecoder, valueDecoder } from "../../src/wire/codec.js"
 import { KvCommand } from "./commands.js"
 
@@ -22,9 +23,7 @@ const putOf = (json: Record<string, unknown>): KvCommand | undefined => {
 
 /** The fast path: a valid put, else undefined (left to the Schema). */
 const putFastPath = (json: unknown): KvCommand | undefined =>
-  typeof json === "object" && json !== null && !Array.isArray(json) && (json as { _tag?: unknown })._tag === "put"
-    ? putOf(json as Record<string, unknown>)
-    : undefined
+  Predicate.isRecord(json) && json._tag === "put" ? putOf(json) : undefined
 
 /** The command in `json`, or undefined if it is not a valid KvCommand. */
 export const decodeCommandValue: (json: unknown) => KvCommand | undefined = valueDecoder(KvCommand, putFastPath)

@@ -11,7 +11,6 @@ import {
 } from "../../actors/kv/state-machine.js"
 import type { ReplicatedStateMachine } from "../roles/state-machine.js"
 
-
 export interface KvMachine extends ReplicatedStateMachine {
   readonly query: (query: KvQuery) => KvResult
   readonly malformedEntries: () => number

@@ -25,7 +25,6 @@ export interface RaftCoreConfig {
   readonly maxSnapshotBytes: number
 }
 
-
 const ticksOf = (duration: Duration.Duration, tickMs: number): number =>
   Math.max(1, Math.round(Duration.toMillis(duration) / tickMs))
 

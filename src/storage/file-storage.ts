@@ -39,6 +39,8 @@ export class FileStorageMetrics extends Context.Tag("troupe/FileStorageMetrics")
 const DEFAULT_MAX_OPEN_FILES = 16
 const TEMP_FILE = /^\..*\.tmp$/
 const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_DSYNC } = fs.constants
+/** Every append handle: a write returns once its bytes are durable. */
+const APPEND_DURABLY = O_WRONLY | O_APPEND | O_DSYNC
 
 const errorCode = (error: unknown): string | undefined =>
   typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : undefined
@@ -62,17 +64,17 @@ class FileStore {
     const file = this.pathOf(name)
     this.counters.filesOpened++
     try {
-      return await fsp.open(file, O_WRONLY | O_APPEND | O_DSYNC)
+      return await fsp.open(file, APPEND_DURABLY)
     } catch (error) {
       if (!create || errorCode(error) !== "ENOENT") throw error
     }
     try {
-      const handle = await fsp.open(file, O_WRONLY | O_APPEND | O_DSYNC | O_CREAT | O_EXCL, 0o644)
+      const handle = await fsp.open(file, APPEND_DURABLY | O_CREAT | O_EXCL, 0o644)
       this.unsyncedNames.add(name)
       return handle
     } catch (error) {
       if (errorCode(error) !== "EEXIST") throw error
-      return fsp.open(file, O_WRONLY | O_APPEND | O_DSYNC)
+      return fsp.open(file, APPEND_DURABLY)
     }
   }
 

@@ -7,6 +7,7 @@
  * decoder, which stays the authority on what is valid (test/wire/hot-decode.test.ts checks that
  * both agree on random and mutated messages).
  */
+import { Predicate } from "effect"
 import type { AppendEntries, AppendEntriesResponse, Entry } from "../raft/messages.js"
 
 type Json = Record<string, unknown>
@@ -18,8 +19,8 @@ const isNodeId = (value: unknown): value is string =>
   typeof value === "string" && value.length >= 1 && value.length <= NODE_ID_MAX
 
 const entryOf = (value: unknown): Entry | undefined => {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
-  const { data, index, kind, term } = value as Json
+  if (!Predicate.isRecord(value)) return undefined
+  const { data, index, kind, term } = value
   if (!isCount(term) || !isCount(index) || (kind !== "command" && kind !== "noop") || typeof data !== "string") return undefined
   return { term, index, kind, data }
 }
@@ -48,9 +49,8 @@ const appendEntriesResponseOf = (json: Json): AppendEntriesResponse | undefined 
 
 /** The decoded message if `json` is a valid AppendEntries or response; undefined for anything else. */
 export const decodeHotMessage = (json: unknown): AppendEntries | AppendEntriesResponse | undefined => {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined
-  const tag = (json as Json)._tag
-  if (tag === "AppendEntries") return appendEntriesOf(json as Json)
-  if (tag === "AppendEntriesResponse") return appendEntriesResponseOf(json as Json)
+  if (!Predicate.isRecord(json)) return undefined
+  if (json._tag === "AppendEntries") return appendEntriesOf(json)
+  if (json._tag === "AppendEntriesResponse") return appendEntriesResponseOf(json)
   return undefined
 }
