@@ -19,11 +19,11 @@ import { folderSink } from "../transfer/folder-sink.js"
 import { runReceiver } from "../transfer/receiver.js"
 import { makePortMux, PortMux } from "../net/port-mux.js"
 import { makeTcpTransport } from "../net/tcp-transport.js"
+import { eventLoopTurnScheduler } from "../runtime/event-loop-turn-scheduler.js"
 import { makeFileStorage } from "../storage/file-storage.js"
 import { makeRaftStore } from "../storage/wal.js"
 import { computeActorHandler, makeComputeBroker } from "./compute-broker.js"
 import { counterLines } from "./metrics.js"
-import { eventLoopTurnScheduler } from "../roles/raft-role.js"
 import { startReplica } from "./replica.js"
 
 export interface LiveNodeOptions {

@@ -69,19 +69,13 @@ export interface RaftRoleOptions {
   /** Sees every change of role, term or leader (the simulation checks election safety with it). */
   readonly onSoftState?: ((soft: SoftState) => void) | undefined
   /**
-   * Where the loop fiber runs when it wakes. A live node passes `eventLoopTurnScheduler`: the loop
-   * then wakes once per event-loop turn with everything that arrived in it, instead of once per
-   * request. Simulations keep Effect's default (deterministic under virtual time).
+   * Where the loop fiber runs when it wakes. A live node passes `eventLoopTurnScheduler`
+   * (src/runtime): the loop then wakes once per event-loop turn with everything that arrived in
+   * it, instead of once per request. Simulations keep Effect's default (deterministic under
+   * virtual time).
    */
   readonly loopScheduler?: Scheduler.Scheduler | undefined
 }
-
-/**
- * A scheduler that runs woken fibers at the end of the current event-loop turn (setImmediate),
- * after every I/O callback of the turn: all requests read from sockets in one poll reach the
- * Raft loop as one batch, one step and one wake-up (wake-ups are the dearest thing on a VM).
- */
-export const eventLoopTurnScheduler: Scheduler.Scheduler = Scheduler.makeBatched((runBatch) => setImmediate(runBatch))
 
 const MAX_BATCH = 4096
 
