@@ -272,14 +272,21 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     /**
      * Persist everything, then send, then apply: the order Raft's safety depends on. Only the
      * persist and the send are effects; the rest is plain code run once per batch.
+     *
+     * One exception (Raft thesis 10.2.1): a leader's AppendEntries of a term that was already
+     * durable leave before the fsync, so the followers' disks work while the leader's does. It
+     * is safe because the leader counts itself toward a commit only in a later batch, and the
+     * loop takes no batch before this one's fsync is done.
      */
-    const flush = (outputs: ReadonlyArray<RaftOutput>): Effect.Effect<void, StorageError | WalError> => {
+    const flush = (outputs: ReadonlyArray<RaftOutput>, durableTerm: number): Effect.Effect<void, StorageError | WalError> => {
       const messages = outputs.length === 1 ? outputs[0]!.messages : outputs.flatMap((output) => output.messages)
-      const sendAndSettle = messages.length === 0
-        ? Effect.sync(() => settle(outputs))
-        : Effect.zipRight(transport.sendAll(messages), Effect.sync(() => settle(outputs)))
+      const settleAll = Effect.sync(() => settle(outputs))
       const persist = persistAll(outputs)
-      return persist === undefined ? sendAndSettle : Effect.zipRight(persist, sendAndSettle)
+      if (persist === undefined) return messages.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(messages), settleAll)
+      const early = messages.filter((out) => out.message._tag === "AppendEntries" && out.message.term === durableTerm)
+      const late = early.length === 0 ? messages : messages.filter((out) => !early.includes(out))
+      const sendEarly = early.length === 0 ? persist : Effect.zipRight(transport.sendAll(early), persist)
+      return Effect.zipRight(sendEarly, late.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(late), settleAll))
     }
 
     /** A snapshot at the applied index once the log has grown past the threshold: its outputs, or why it was refused. */
@@ -334,12 +341,14 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const publishStatus = Effect.sync(() => { currentStatus = statusOf(state) })
 
     const handleBatch = (events: ReadonlyArray<RaftEvent>): Effect.Effect<void, StorageError | WalError> => {
+      // The previous batch's fsync is done: the term now is durable.
+      const durableTerm = state.term
       const { outputs, ticked } = stepBatch(events)
-      return Effect.zipRight(flush(outputs), Effect.suspend(() => {
+      return Effect.zipRight(flush(outputs, durableTerm), Effect.suspend(() => {
         if (ticked) expireProposals()
         const compaction = compact()
         const done = compaction.refused === undefined ? publishStatus : Effect.zipRight(Effect.logWarning(compaction.refused), publishStatus)
-        return compaction.outputs.length === 0 ? done : Effect.zipRight(flush(compaction.outputs), done)
+        return compaction.outputs.length === 0 ? done : Effect.zipRight(flush(compaction.outputs, state.term), done)
       }))
     }
 

@@ -5,7 +5,7 @@
  * `troupe sim`). Crashes interrupt a node's fibers and lose its unsynced writes (optionally
  * tearing the last one); restarts rebuild it from its disk.
  */
-import { Effect, Exit, Random, Scope } from "effect"
+import { type Duration, Effect, Exit, Random, Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import { defaultConfig } from "../config/load.js"
 import type { NodeId } from "../config/servers.js"
@@ -30,6 +30,8 @@ export interface SimClusterOptions {
   readonly size: number
   readonly config?: TroupeConfig
   readonly linkFaults?: Partial<LinkFaults>
+  /** How long each node's disk takes per sync (default: none). */
+  readonly diskSyncDelay?: Duration.DurationInput
 }
 
 export const simNodeIds = (size: number): ReadonlyArray<NodeId> =>
@@ -45,7 +47,8 @@ export const makeSimCluster = (options: SimClusterOptions) =>
     const prng = new Prng(options.seed).fork("cluster")
     const monitor = new SafetyMonitor()
     const clock = yield* Effect.clock
-    const members = new Map<NodeId, SimMember>(ids.map((id) => [id, { id, disk: MemoryDisk.make(), replica: undefined, scope: undefined, boots: 0 }]))
+    const diskOptions = options.diskSyncDelay === undefined ? {} : { syncDelay: options.diskSyncDelay }
+    const members = new Map<NodeId, SimMember>(ids.map((id) => [id, { id, disk: MemoryDisk.make(diskOptions), replica: undefined, scope: undefined, boots: 0 }]))
 
     const member = (id: NodeId): SimMember => {
       const found = members.get(id)

@@ -24,6 +24,8 @@ export interface SwarmParameters {
   readonly faultEveryMs: number
   readonly chaosMs: number
   readonly clients: number
+  /** Every disk's time per sync: a crash can then land while a leader's own fsync is under way. */
+  readonly diskSyncDelayMs: number
 }
 
 export const drawParameters = (prng: Prng): SwarmParameters => ({
@@ -34,7 +36,8 @@ export const drawParameters = (prng: Prng): SwarmParameters => ({
   reorderProbability: prng.chance(0.3) ? prng.nextFloat() * 0.2 : 0,
   faultEveryMs: prng.nextIntBetween(200, 1500),
   chaosMs: prng.nextIntBetween(2000, 4000),
-  clients: prng.nextIntBetween(2, 5)
+  clients: prng.nextIntBetween(2, 5),
+  diskSyncDelayMs: prng.chance(0.5) ? prng.nextIntBetween(1, 10) : 0
 })
 
 export interface SwarmResult {
@@ -119,6 +122,7 @@ const scenario = (seed: number, parameters: SwarmParameters) => Effect.scoped(Ef
     seed,
     size: parameters.size,
     config: defaultConfig(),
+    diskSyncDelay: Duration.millis(parameters.diskSyncDelayMs),
     linkFaults: {
       delayMinMs: 1,
       delayMaxMs: parameters.delayMaxMs,
@@ -181,5 +185,5 @@ export const runSwarmSeed = (seed: number, override?: Partial<SwarmParameters>):
 
 export const describeParameters = (p: SwarmParameters): string =>
   `n=${p.size} delay<=${p.delayMaxMs}ms loss=${p.lossProbability.toFixed(2)} dup=${p.duplicateProbability.toFixed(2)} ` +
-  `reorder=${p.reorderProbability.toFixed(2)} fault/${p.faultEveryMs}ms chaos=${p.chaosMs}ms clients=${p.clients}`
+  `reorder=${p.reorderProbability.toFixed(2)} fault/${p.faultEveryMs}ms chaos=${p.chaosMs}ms clients=${p.clients} fsync=${p.diskSyncDelayMs}ms`
 

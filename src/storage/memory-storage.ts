@@ -6,7 +6,7 @@
  * node gets a fresh handle (`disk.storage()` / `memoryStorageLayer(disk)`) on the same bytes,
  * while handles from before the crash fail, so a killed node's stray fibers cannot write.
  */
-import { Effect, Layer, Option, type Random } from "effect"
+import { Duration, Effect, Layer, Option, type Random } from "effect"
 import { invalidNameReason, invalidPrefixReason } from "./names.js"
 import { Storage, StorageError, type StorageShape } from "./Storage.js"
 
@@ -26,6 +26,11 @@ export interface CrashedFile {
 export interface MemoryDiskOptions {
   /** Total bytes the disk holds; appends and writes past it fail with "disk full" (default 1 GiB). */
   readonly capacityBytes?: number
+  /**
+   * How long a sync takes (default none): bytes become durable only at its end, so a crash in
+   * the middle loses them, and a simulation sees what a node does while its disk is busy.
+   */
+  readonly syncDelay?: Duration.DurationInput
 }
 
 export interface MemoryDiskStats {
@@ -63,11 +68,13 @@ class MemoryFile {
 export class MemoryDisk {
   private readonly files = new Map<string, MemoryFile>()
   private readonly capacityBytes: number
+  private readonly syncDelay: Duration.Duration
   private generation = 0
   private readonly counters = { syncs: 0, bytesAppended: 0, crashes: 0 }
 
   private constructor(options: MemoryDiskOptions) {
     this.capacityBytes = options.capacityBytes ?? DEFAULT_CAPACITY_BYTES
+    this.syncDelay = Duration.decode(options.syncDelay ?? Duration.zero)
   }
 
   static make(options: MemoryDiskOptions = {}): MemoryDisk {
@@ -124,13 +131,16 @@ export class MemoryDisk {
           return Effect.fail(new StorageError({ operation, name, cause: cause instanceof Error ? cause.message : cause }))
         }
       })
+    // The generation is checked after the wait: a crash during a sync fails it.
+    const syncing = <A>(sync: Effect.Effect<A, StorageError>) =>
+      Duration.isZero(this.syncDelay) ? sync : Effect.zipRight(Effect.sleep(this.syncDelay), sync)
     return {
       read: (name) => run("read", name, () => Option.map(Option.fromNullable(this.files.get(name)), (file) => file.content())),
       writeAtomic: (name, bytes) => run("writeAtomic", name, () => this.writeAtomic(name, bytes)),
       append: (name, bytes) => run("append", name, () => this.append(name, bytes)),
-      sync: (name) => run("sync", name, () => this.sync(name)),
+      sync: (name) => syncing(run("sync", name, () => this.sync(name))),
       appendAndSync: (name, bytes) =>
-        run("append", name, () => this.append(name, bytes)).pipe(Effect.zipRight(run("sync", name, () => this.sync(name)))),
+        run("append", name, () => this.append(name, bytes)).pipe(Effect.zipRight(syncing(run("sync", name, () => this.sync(name))))),
       truncate: (name, size) => run("truncate", name, () => this.truncate(name, size)),
       remove: (name) => run("remove", name, () => void this.files.delete(name)),
       list: (prefix) => run("list", prefix, () => [...this.files.keys()].filter((name) => name.startsWith(prefix)).sort())
