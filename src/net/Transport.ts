@@ -37,7 +37,10 @@ export interface TransportShape {
   readonly send: (to: NodeId, message: PeerMessage) => Effect.Effect<void>
   /** `send` for many messages at once, in order (one step for a whole Raft batch). */
   readonly sendAll: (messages: ReadonlyArray<Outbound>) => Effect.Effect<void>
-  /** The next message from an authenticated peer (waits until one arrives). */
+  /**
+   * The next message from an authenticated peer (waits until one arrives). One fiber receives
+   * at a time (the node's dispatcher): the live inbox has a single consumer.
+   */
   readonly receive: Effect.Effect<Inbound>
   /** Every message waiting (at least one; waits until one arrives), in arrival order. */
   readonly receiveAll: Effect.Effect<ReadonlyArray<Inbound>>

@@ -8,8 +8,8 @@
  * flight when a connection breaks are lost: Raft and the failure detector retransmit.
  */
 import type * as net from "node:net"
-import { type Duration, Effect, Option, Queue, type Schedule, type Scope } from "effect"
-import { takeAvailable } from "../runtime/take-available.js"
+import { type Duration, Effect, type Schedule, type Scope } from "effect"
+import { makeMailbox } from "../runtime/mailbox.js"
 import type { NodeId } from "../config/servers.js"
 import { encodeFrame, type FrameKey } from "../wire/frame.js"
 import type { PeerMessage } from "../wire/messages.js"
@@ -70,9 +70,6 @@ export interface PeerLink {
   readonly queued: () => number
 }
 
-/** Takes everything waiting (at least one): the queue bound is the batch bound. */
-const takeBatch = (queue: Queue.Dequeue<PeerMessage>) => takeAvailable(queue, Number.MAX_SAFE_INTEGER)
-
 /**
  * Writes `batch` from `start` as one corked write, stopping once the socket's buffer is full.
  * Returns the index of the first message not yet written. Stopping there bounds the synchronous
@@ -112,8 +109,9 @@ const writeUntilFull = (
 /** Starts the link's writer fiber in the current scope; closing the scope closes the socket. */
 export const makePeerLink = (options: PeerLinkOptions, counters: LinkCounters): Effect.Effect<PeerLink, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const queue = yield* Queue.bounded<PeerMessage>(options.queueCapacity)
-    yield* Effect.addFinalizer(() => Queue.shutdown(queue))
+    const queue = makeMailbox<PeerMessage>(options.queueCapacity)
+    // Everything waiting (at least one): the queue bound is the batch bound.
+    const takeBatch = queue.takeUpTo(options.queueCapacity)
     let connected = false
     const target = { host: options.peer.host, port: options.peer.port, localAddress: options.selfHost }
 
@@ -129,7 +127,7 @@ export const makePeerLink = (options: PeerLinkOptions, counters: LinkCounters): 
             // Backpressure: while the socket is full, the queue fills and new messages are dropped.
             if (socket.writableNeedDrain) yield* awaitDrain(socket)
           }
-          batch = yield* takeBatch(queue)
+          batch = yield* takeBatch
         }
       })
 
@@ -151,7 +149,7 @@ export const makePeerLink = (options: PeerLinkOptions, counters: LinkCounters): 
         yield* Effect.logDebug("peer link closed; reconnecting when there is something to send")
       }).pipe(Effect.scoped)
 
-    yield* Queue.take(queue).pipe(
+    yield* queue.take.pipe(
       Effect.flatMap(runConnection),
       // A bug in one connection's life must not end the link for good: log it and start over.
       Effect.catchAllCause((cause) => Effect.logWarning(`peer link to ${options.peer.id} failed`, cause)),
@@ -163,11 +161,11 @@ export const makePeerLink = (options: PeerLinkOptions, counters: LinkCounters): 
     return {
       peer: options.peer.id,
       offer: (message) => {
-        if (Queue.unsafeOffer(queue, message)) return true
+        if (queue.offer(message)) return true
         counters.droppedQueueFull++
         return false
       },
       isConnected: () => connected,
-      queued: () => Option.getOrElse(queue.unsafeSize(), () => 0)
+      queued: () => queue.size()
     } satisfies PeerLink
   })

@@ -4,12 +4,12 @@
  * Outbound: one `PeerLink` per peer (bounded queue, lazy connect from this node's own address,
  * jittered capped exponential reconnect, batched writes). Inbound: peer connections arrive
  * through the shared-port `PortMux` after the preamble; each gets its own `FrameDecoder`, and
- * every authenticated message lands in ONE bounded inbox read by `receive`. A sender is known by
+ * every authenticated message lands in ONE bounded inbox, read by one fiber at a time (`receive`). A sender is known by
  * the authenticated `from` of each frame, never by its socket address.
  */
 import type * as net from "node:net"
-import { Effect, Layer, Queue, type Scope } from "effect"
-import { takeAvailable } from "../runtime/take-available.js"
+import { Effect, Layer, type Scope } from "effect"
+import { makeMailbox, type Mailbox } from "../runtime/mailbox.js"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import { FrameDecoder, frameKey, REJECT_REASONS, type FrameKey, type RejectReason } from "../wire/frame.js"
@@ -58,7 +58,7 @@ interface InboundCounters {
 
 interface InboundContext {
   readonly decoderOptions: { key: FrameKey; clusterId: string; self: NodeId; maxFrameBytes: number }
-  readonly inbox: Queue.Queue<Inbound>
+  readonly inbox: Mailbox<Inbound>
   readonly counters: InboundCounters
   readonly sockets: Set<net.Socket>
 }
@@ -83,7 +83,7 @@ const acceptPeer = (context: InboundContext, socket: net.Socket, head: Buffer): 
         continue
       }
       counters.receivedBytes += result.frameBytes
-      if (Queue.unsafeOffer(context.inbox, { from: result.from, message: result.message })) counters.receivedMessages++
+      if (context.inbox.offer({ from: result.from, message: result.message })) counters.receivedMessages++
       else counters.droppedInboxFull++
     }
   }
@@ -140,7 +140,7 @@ export const makeTcpTransport = (
       inboundConnections: 0,
       rejectedByReason: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, 0])) as Record<RejectReason, number>
     }
-    const inbox = yield* Queue.bounded<Inbound>(config.wire.inboxCapacity)
+    const inbox = makeMailbox<Inbound>(config.wire.inboxCapacity)
     const sockets = new Set<net.Socket>()
     yield* Effect.addFinalizer(() => closeAll(sockets))
     const links = new Map<NodeId, PeerLink>()
@@ -178,8 +178,8 @@ export const makeTcpTransport = (
       sendAll: (messages) => Effect.sync(() => {
         for (const { message, to } of messages) sendNow(to, message)
       }),
-      receive: Queue.take(inbox),
-      receiveAll: takeAvailable(inbox, Number.MAX_SAFE_INTEGER),
+      receive: inbox.take,
+      receiveAll: inbox.takeUpTo(config.wire.inboxCapacity),
       stats: Effect.sync(() => snapshot(links, linkCounters, inboundCounters, sockets.size))
     } satisfies TcpTransportShape
   })

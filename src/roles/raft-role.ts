@@ -5,7 +5,7 @@
  * commit), sends the messages, applies committed entries to the state machine and answers the
  * proposals and reads that were waiting for them. Nothing leaves the node before it is durable.
  */
-import { Clock, Duration, Effect, Exit, Option, Queue, Scheduler } from "effect"
+import { Clock, Duration, Effect, Exit, Option, Scheduler } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { NodeId } from "../config/servers.js"
 import type { Metrics } from "../node/metrics.js"
@@ -18,7 +18,7 @@ import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { emptyBatch, isEmptyBatch, mergePersist, type PersistBatch } from "./persist-batch.js"
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
-import { takeAvailable } from "../runtime/take-available.js"
+import { makeMailbox } from "../runtime/mailbox.js"
 import type { ReplicatedStateMachine } from "./state-machine.js"
 
 /**
@@ -84,7 +84,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const { config, machine, metrics, store, transport } = options
     let state: RaftState
     let lastSnapshotIndex = 0
-    const mailbox = yield* Queue.dropping<RaftEvent>(config.runtime.mailboxCapacity)
+    const mailbox = makeMailbox<RaftEvent>(config.runtime.mailboxCapacity)
     /** Written by the loop after every batch; read by every request (cheap, no fiber). */
     let currentStatus: RaftStatus = bootingStatus(options.self)
     let suspendedUntilMs = 0
@@ -125,7 +125,6 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       currentStatus = statusOf(state)
     })
 
-    const offer = (event: RaftEvent) => Queue.offer(mailbox, event)
 
     const clock = yield* Effect.clock
     const isSuspendedNow = () => clock.unsafeCurrentTimeMillis() < suspendedUntilMs
@@ -133,7 +132,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     /** Hands an event to the loop without waiting; a refusal is answered at once. */
     const enqueueNow = <A>(make: (done: Reply<A>) => RaftEvent, done: Reply<A>): void => {
       if (isSuspendedNow()) return done(Exit.fail(new Suspended({ untilMs: suspendedUntilMs })))
-      if (!Queue.unsafeOffer(mailbox, make(done))) done(Exit.fail(new RaftBusy({ reason: "raft mailbox is full" })))
+      if (!mailbox.offer(make(done))) done(Exit.fail(new RaftBusy({ reason: "raft mailbox is full" })))
     }
 
     const enqueueWithReply = <A>(make: (done: Reply<A>) => RaftEvent) =>
@@ -352,7 +351,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       }))
     }
 
-    const takeBatch = takeAvailable(mailbox, MAX_BATCH)
+    const takeBatch = mailbox.takeUpTo(MAX_BATCH)
     // Wake-ups (fsync completions, socket reads on every follower) cost more than the work they
     // bring, so under write load the leader lets a batch fill for raft.batchDelay first.
     const batchDelay = config.raft.batchDelay
@@ -369,12 +368,12 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const loop = options.loopScheduler === undefined ? batches : Effect.withScheduler(batches, options.loopScheduler)
     // A bare sleep loop: a Schedule-driven repeat costs several times more per tick, 100 times a second.
     const tick: RaftEvent = { _tag: "Tick" }
-    const ticker = Effect.forever(Effect.zipRight(Effect.sync(() => Queue.unsafeOffer(mailbox, tick)), Effect.sleep(config.raft.tick)))
+    const ticker = Effect.forever(Effect.zipRight(Effect.sync(() => mailbox.offer(tick)), Effect.sleep(config.raft.tick)))
     const run = Effect.zipRight(boot, Effect.raceFirst(loop, Effect.zipRight(ticker, Effect.never)))
 
     /** A message from a peer, queued without waiting; false (and counted) if the mailbox is full. */
     const receiveNow = (from: NodeId, message: RaftMessage): boolean => {
-      if (Queue.unsafeOffer(mailbox, { _tag: "Receive", from, message })) return true
+      if (mailbox.offer({ _tag: "Receive", from, message })) return true
       metrics.inc("troupe_dropped_messages_total", "Peer messages dropped", { reason: "raft-mailbox-full" })
       return false
     }
@@ -385,7 +384,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       proposeNow: (data, done) => enqueueNow((reply) => ({ _tag: "Propose", data, done: reply }), done),
       readNow: (done) => enqueueNow((reply) => ({ _tag: "Read", done: reply }), done),
       receiveNow,
-      transferLeadership: (to) => Effect.asVoid(offer({ _tag: "Transfer", to })),
+      transferLeadership: (to) => Effect.sync(() => { mailbox.offer({ _tag: "Transfer", to }) }),
       suspend: (duration) =>
         Effect.map(Clock.currentTimeMillis, (now) => { suspendedUntilMs = now + Duration.toMillis(duration) }),
       status: Effect.sync(() => currentStatus),

@@ -8,7 +8,7 @@
 import { Cause, Effect, FiberSet, Queue, Runtime, type Scope } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import { Datagram, type DatagramError, type DatagramSocket, type Incoming } from "../net/datagram.js"
-import { makeMailbox } from "./mailbox.js"
+import { makeMailbox } from "../runtime/mailbox.js"
 import { openSession, sameStart, type Opening, type ReceiverLimits } from "./receiver-core.js"
 import { runSession, type SessionContext, type SessionEvent, type SessionHandle } from "./receiver-session.js"
 import { emptyReceiverStats, type ReceiverStats, type ReceiverStatsCounters } from "./receiver-stats.js"

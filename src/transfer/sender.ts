@@ -18,7 +18,7 @@ import { Datagram, type DatagramSocket, type Incoming } from "../net/datagram.js
 import { startDeadlineTimer } from "./deadline.js"
 import { openChunkReader, type ChunkReader } from "./file-reader.js"
 import { filenameProblem } from "./filename.js"
-import { makeMailbox, type Mailbox } from "./mailbox.js"
+import { makeMailbox, type Mailbox } from "../runtime/mailbox.js"
 import { initSender, stepSender, type SenderInput, type SenderOutput, type SenderState } from "./sender-core.js"
 import { decodeMessage, encodeData, encodeStart } from "./wire.js"
 

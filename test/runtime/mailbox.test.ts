@@ -1,11 +1,11 @@
 /**
- * The transfer mailbox: bounded (a full mailbox refuses and keeps nothing), FIFO across the
+ * The single-consumer mailbox: bounded (a full mailbox refuses and keeps nothing), FIFO across the
  * ring's wrap-around, a waiting taker is woken by an offer, and an interrupted taker does not
  * swallow the next item.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
-import { makeMailbox } from "../../src/transfer/mailbox.js"
+import { makeMailbox } from "../../src/runtime/mailbox.js"
 
 describe("mailbox", () => {
   it("refuses items beyond its capacity and keeps FIFO order across wrap-around", () => {
@@ -40,5 +40,19 @@ describe("mailbox", () => {
       expect(mailbox.offer(42)).toBe(true)
       expect(mailbox.size()).toBe(1)
       expect(yield* mailbox.take).toBe(42)
+    }))
+
+  it.effect("takeUpTo waits for the first item, then takes what is waiting, at most max, in order", () =>
+    Effect.gen(function* () {
+      const mailbox = makeMailbox<number>(8)
+      const takeThree = mailbox.takeUpTo(3)
+      const taker = yield* Effect.fork(takeThree)
+      yield* Effect.yieldNow()
+      expect(taker.unsafePoll()).toBeNull()
+      // Offered in one go, before the taker runs again: one batch, not the waking item alone.
+      for (const item of [1, 2, 3, 4, 5]) mailbox.offer(item)
+      expect(yield* Fiber.join(taker)).toEqual([1, 2, 3])
+      expect(yield* takeThree).toEqual([4, 5])
+      expect(mailbox.size()).toBe(0)
     }))
 })
