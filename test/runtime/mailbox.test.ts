@@ -4,7 +4,7 @@
  * swallow the next item.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber } from "effect"
 import { makeMailbox } from "../../src/runtime/mailbox.js"
 
 describe("mailbox", () => {
@@ -54,5 +54,16 @@ describe("mailbox", () => {
       expect(yield* Fiber.join(taker)).toEqual([1, 2, 3])
       expect(yield* takeThree).toEqual([4, 5])
       expect(mailbox.size()).toBe(0)
+    }))
+
+  it.effect("a second taker while one waits dies instead of leaving the first one waiting forever", () =>
+    Effect.gen(function* () {
+      const mailbox = makeMailbox<number>(4)
+      const first = yield* Effect.fork(mailbox.take)
+      yield* Effect.yieldNow()
+      const second = yield* Effect.exit(mailbox.take)
+      expect(Exit.isFailure(second) && Cause.isDie(second.cause)).toBe(true)
+      expect(mailbox.offer(7)).toBe(true)
+      expect(yield* Fiber.join(first)).toBe(7)
     }))
 })
