@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url"
 import { Duration, Effect, Logger, LogLevel } from "effect"
 import { defaultConfig } from "../src/config/load.js"
 import { DatagramLive } from "../src/net/datagram.js"
+import { ackEveryFor } from "../src/transfer/ack-coalescer.js"
 import { folderSink } from "../src/transfer/folder-sink.js"
 import { runReceiver } from "../src/transfer/receiver.js"
 import { sendFile } from "../src/transfer/sender.js"
@@ -35,8 +36,9 @@ const caseTimeout = Duration.seconds(180)
 const pingPongRounds = 20_000
 /** The bare windowed blast: 64 MiB in MTU-sized datagrams, as the windowed 1472 case. */
 const blastDatagrams = Math.ceil((64 * MiB) / 1472)
-const blastWindow = 64
-const blastAckEvery = 16
+/** The protocol's own default window and ack spacing, so the bound is like for like. */
+const blastWindow = defaultConfig().transfer.windowSize
+const blastAckEvery = ackEveryFor(blastWindow)
 
 const configWith = (bufSize: number) => {
   const base = defaultConfig()
@@ -55,7 +57,11 @@ const runChild = async (args: ReadonlyArray<string>) => {
       ack.writeUInt32BE(count, 0)
       socket.send(ack, remote.port, remote.address)
     })
-    socket.bind(0, "127.0.0.1", () => console.log(`READY ${socket.address().port}`))
+    socket.bind(0, "127.0.0.1", () => {
+      // The buffer troupe's receiver asks for (receiver.ts): room for the window, kernel overhead included.
+      socket.setRecvBufferSize(4 * blastWindow * 1472)
+      console.log(`READY ${socket.address().port}`)
+    })
     return
   }
   if (args[0] === "--echo") {

@@ -12,6 +12,8 @@ import { makePeer, settle } from "./helpers/peer.js"
 
 const base = defaultConfig()
 const withTransfer = (overrides: Partial<typeof base.transfer>) => ({ ...base, transfer: { ...base.transfer, ...overrides } })
+/** The ack-spacing tests count in a window of 64: an ack every 16th datagram. */
+const window64 = withTransfer({ windowSize: 64 })
 
 const setup = (config = base, dieOn?: ReadonlySet<string>) =>
   Effect.gen(function* () {
@@ -95,7 +97,7 @@ describe("receiver role (TestClock)", () => {
     Effect.gen(function* () {
       const { network, layer } = makeMemoryNetwork()
       const { sink, record } = memorySink(new Set(), true)
-      const receiver = yield* makeReceiver({ host: "127.0.0.1", port: 7000, sink, config: base }).pipe(Effect.provide(layer))
+      const receiver = yield* makeReceiver({ host: "127.0.0.1", port: 7000, sink, config: window64 }).pipe(Effect.provide(layer))
       const client = yield* makePeer("127.0.0.1", { host: "127.0.0.1", port: receiver.port }).pipe(Effect.provide(layer))
       expect(yield* exchange(client, "s | 0 | w.bin | 20 ")).toEqual(["a | 1 | 1024 | 64"])
       // One burst: delivered and handled synchronously, before the event loop turns.
@@ -112,7 +114,7 @@ describe("receiver role (TestClock)", () => {
     Effect.gen(function* () {
       const { layer } = makeMemoryNetwork()
       const { sink } = memorySink(new Set(), true)
-      const receiver = yield* makeReceiver({ host: "127.0.0.1", port: 7000, sink, config: base }).pipe(Effect.provide(layer))
+      const receiver = yield* makeReceiver({ host: "127.0.0.1", port: 7000, sink, config: window64 }).pipe(Effect.provide(layer))
       const client = yield* makePeer("127.0.0.1", { host: "127.0.0.1", port: receiver.port }).pipe(Effect.provide(layer))
       expect(yield* exchange(client, "s | 0 | g.bin | 20 ")).toEqual(["a | 1 | 1024 | 64"])
       for (let seqno = 1; seqno <= 10; seqno++) yield* client.send(`d | ${seqno} | x`)
