@@ -4,8 +4,9 @@
  * Outbound: one `PeerLink` per peer (bounded queue, lazy connect from this node's own address,
  * jittered capped exponential reconnect, batched writes). Inbound: peer connections arrive
  * through the shared-port `PortMux` after the preamble; each gets its own `FrameDecoder`, and
- * every authenticated message lands in ONE bounded inbox, read by one fiber at a time (`receive`). A sender is known by
- * the authenticated `from` of each frame, never by its socket address.
+ * every authenticated message lands in ONE bounded inbox, read by one fiber at a time
+ * (`receive`). A sender is known by the authenticated `from` of each frame, never by its socket
+ * address.
  */
 import type * as net from "node:net"
 import { Effect, Layer, type Scope } from "effect"

@@ -3,7 +3,8 @@
  * state. It drains its mailbox in batches, steps the core once per input (all proposals of a
  * batch as one Propose), then, in this order: persists every output with one fsync (group
  * commit), sends the messages, applies committed entries to the state machine and answers the
- * proposals and reads that were waiting for them. Nothing leaves the node before it is durable.
+ * proposals and reads that were waiting for them. Nothing that depends on this node's disk leaves
+ * it before the fsync (a leader's AppendEntries may: see `flush`).
  */
 import { Clock, Duration, Effect, Exit, Option, Scheduler } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
@@ -11,8 +12,8 @@ import type { NodeId } from "../config/servers.js"
 import type { Metrics } from "../node/metrics.js"
 import type { TransportShape } from "../net/Transport.js"
 import {
-  coreConfigFrom, type Entry, initialState, type RaftInitError, type RaftInput, type RaftMessage, type RaftOutput, type RaftState, type RaftStatus, type SoftState,
-  statusOf, step
+  coreConfigFrom, type Entry, initialState, type OutboundMessage, type RaftInitError, type RaftInput, type RaftMessage, type RaftOutput,
+  type RaftState, type RaftStatus, type SoftState, statusOf, step
 } from "../raft/index.js"
 import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
@@ -124,7 +125,6 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       parkedReads.length = 0
       currentStatus = statusOf(state)
     })
-
 
     const clock = yield* Effect.clock
     const isSuspendedNow = () => clock.unsafeCurrentTimeMillis() < suspendedUntilMs
@@ -282,8 +282,9 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       const settleAll = Effect.sync(() => settle(outputs))
       const persist = persistAll(outputs)
       if (persist === undefined) return messages.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(messages), settleAll)
-      const early = messages.filter((out) => out.message._tag === "AppendEntries" && out.message.term === durableTerm)
-      const late = early.length === 0 ? messages : messages.filter((out) => !early.includes(out))
+      const early: Array<OutboundMessage> = []
+      const late: Array<OutboundMessage> = []
+      for (const out of messages) (out.message._tag === "AppendEntries" && out.message.term === durableTerm ? early : late).push(out)
       const sendEarly = early.length === 0 ? persist : Effect.zipRight(transport.sendAll(early), persist)
       return Effect.zipRight(sendEarly, late.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(late), settleAll))
     }
