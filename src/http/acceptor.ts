@@ -8,6 +8,7 @@ import { Cause, Duration, Effect, Exit, Option, Runtime } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
 import type { KvRequest, KvResult } from "../../actors/kv/commands.js"
 import { failureStatus, type KvFailure } from "../node/kv-service.js"
+import { KeyedFifo } from "../runtime/keyed-fifo.js"
 import type { Replica } from "../node/replica.js"
 import { type Route, route } from "./route.js"
 
@@ -122,16 +123,17 @@ export const makeAcceptor = (options: AcceptorOptions) =>
     }
 
     /**
-     * Requests waiting for an answer, oldest first (a Set keeps insertion order), and one sweep
-     * timer while any wait: a timer per request would cost more than the rest of a read.
+     * Requests waiting for an answer, oldest first, and one sweep timer while any wait: a timer
+     * per request would cost more than the rest of a read. Not a Set: see KeyedFifo.
      */
-    const waiting = new Set<{ readonly deadlineMs: number; readonly finish: (answer: Answer) => void }>()
+    const waiting = new KeyedFifo<{ readonly deadlineMs: number; readonly finish: (answer: Answer) => void }>()
+    let nextRequestSeq = 1
     const sweepEveryMs = Math.max(1, Math.min(250, timeoutMs / 4))
     let sweeper: ReturnType<typeof setInterval> | undefined
     const sweep = () => {
       const now = performance.now()
-      for (const request of waiting) {
-        if (request.deadlineMs > now) break
+      // finish takes the request out, so the next one comes to the front.
+      for (let request = waiting.firstValue(); request !== undefined && request.deadlineMs <= now; request = waiting.firstValue()) {
         request.finish(timedOut)
       }
       if (waiting.size === 0 && sweeper !== undefined) {
@@ -153,17 +155,18 @@ export const makeAcceptor = (options: AcceptorOptions) =>
       }
       inFlight++
       request.resume() // a GET has no body worth reading; drain anything sent anyway
+      const seq = nextRequestSeq++
       const pending = {
         deadlineMs: startedMs + timeoutMs,
         finish: (result: Answer) => {
-          if (!waiting.delete(pending)) return
+          if (waiting.take(seq) === undefined) return
           inFlight--
           send(response, result, replica.raft.statusNow().leader)
           countAnswer(result.status)
           latency(performance.now() - startedMs)
         }
       }
-      waiting.add(pending)
+      waiting.push(seq, pending)
       // Unref'd: the server's own handles keep the process alive while it serves.
       sweeper ??= setInterval(sweep, sweepEveryMs).unref()
       const finish = pending.finish

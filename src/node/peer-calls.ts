@@ -7,6 +7,7 @@
 import { Data, Deferred, Duration, Effect, Exit } from "effect"
 import type { NodeId } from "../config/servers.js"
 import type { TransportShape } from "../net/Transport.js"
+import { KeyedFifo } from "../runtime/keyed-fifo.js"
 
 export class ForwardFailed extends Data.TaggedError("ForwardFailed")<{
   readonly peer: NodeId
@@ -31,7 +32,8 @@ export interface PeerCallsShape {
 }
 
 export const makePeerCalls = (transport: TransportShape, maxPending: number): PeerCallsShape => {
-  const pending = new Map<number, { readonly peer: NodeId; readonly done: Deferred.Deferred<string, ForwardFailed> }>()
+  // Not a Map: see KeyedFifo (a follower forwards every write it is sent).
+  const pending = new KeyedFifo<{ readonly peer: NodeId; readonly done: Deferred.Deferred<string, ForwardFailed> }>()
   let nextRequestId = 1
 
   const call = (peer: NodeId, actor: string, request: string, timeout: Duration.Duration) =>
@@ -41,7 +43,7 @@ export const makePeerCalls = (transport: TransportShape, maxPending: number): Pe
       }
       const requestId = nextRequestId++
       const done = yield* Deferred.make<string, ForwardFailed>()
-      pending.set(requestId, { peer, done })
+      pending.push(requestId, { peer, done })
       yield* transport.send(peer, { _tag: "Forward", requestId, actor, request })
       return yield* Deferred.await(done).pipe(
         Effect.timeoutFail({
@@ -49,7 +51,7 @@ export const makePeerCalls = (transport: TransportShape, maxPending: number): Pe
           onTimeout: () =>
             new ForwardFailed({ peer, status: 503, timedOut: true, reason: `${peer} did not answer within ${Duration.format(timeout)}` })
         }),
-        Effect.ensuring(Effect.sync(() => pending.delete(requestId)))
+        Effect.ensuring(Effect.sync(() => pending.take(requestId)))
       )
     })
 
@@ -63,9 +65,9 @@ export const makePeerCalls = (transport: TransportShape, maxPending: number): Pe
     }).pipe(Effect.asVoid)
 
   const abandon = (peer: NodeId, reason: string) => {
-    for (const [requestId, waiting] of pending) {
+    for (const [requestId, waiting] of pending.entries()) {
       if (waiting.peer !== peer) continue
-      pending.delete(requestId)
+      pending.take(requestId)
       Deferred.unsafeDone(waiting.done, Exit.fail(new ForwardFailed({ peer, status: 503, reason })))
     }
   }

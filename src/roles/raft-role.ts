@@ -19,6 +19,7 @@ import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { emptyBatch, isEmptyBatch, mergePersist, type PersistBatch } from "./persist-batch.js"
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
+import { KeyedFifo } from "../runtime/keyed-fifo.js"
 import { makeMailbox } from "../runtime/mailbox.js"
 import type { ReplicatedStateMachine } from "./state-machine.js"
 
@@ -90,9 +91,9 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     let currentStatus: RaftStatus = bootingStatus(options.self)
     let suspendedUntilMs = 0
     /** In index order, which is also the order they were proposed in (Map keeps insertion order). */
-    const pendingProposals = new Map<number, { term: number; deadlineMs: number; done: Reply<unknown> }>()
+    const pendingProposals = new KeyedFifo<{ term: number; deadlineMs: number; done: Reply<unknown> }>()
     const proposalTimeoutMs = Duration.toMillis(config.raft.proposalTimeout)
-    const readWaiters = new Map<number, Reply<void>>()
+    const readWaiters = new KeyedFifo<Reply<void>>()
     const parkedReads: Array<{ index: number; done: Reply<void> }> = []
     let nextReadId = 1
 
@@ -117,8 +118,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         }
       })
       const lost = new NotLeader({ leader: null })
-      for (const [index, pending] of pendingProposals) pending.done(Exit.fail(new OutcomeUnknown({ index })))
-      for (const done of readWaiters.values()) done(Exit.fail(lost))
+      for (const [index, pending] of pendingProposals.entries()) pending.done(Exit.fail(new OutcomeUnknown({ index })))
+      for (const [, done] of readWaiters.entries()) done(Exit.fail(lost))
       for (const parked of parkedReads) parked.done(Exit.fail(lost))
       pendingProposals.clear()
       readWaiters.clear()
@@ -151,30 +152,25 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         machine.restore(output.applySnapshot.data)
         lastSnapshotIndex = output.applySnapshot.index
         // Entries up to the snapshot are never applied one by one here: their fate is unknown.
-        for (const [index, pending] of pendingProposals) {
-          if (index > lastSnapshotIndex) continue
-          pendingProposals.delete(index)
-          pending.done(Exit.fail(new OutcomeUnknown({ index })))
+        for (let index = pendingProposals.firstKey(); index !== undefined && index <= lastSnapshotIndex; index = pendingProposals.firstKey()) {
+          pendingProposals.take(index)!.done(Exit.fail(new OutcomeUnknown({ index })))
         }
       }
       for (const entry of output.apply) {
         options.onApply?.(entry)
         const result = entry.kind === "command" ? machine.apply(entry.data, entry.index) : undefined
-        const pending = pendingProposals.get(entry.index)
+        const pending = pendingProposals.take(entry.index)
         if (pending === undefined) continue
-        pendingProposals.delete(entry.index)
         if (pending.term === entry.term) pending.done(Exit.succeed(result))
         else pending.done(Exit.fail(new ProposalLost({ index: entry.index })))
       }
       for (const ready of output.readsReady) {
-        const done = readWaiters.get(ready.requestId)
+        const done = readWaiters.take(ready.requestId)
         if (done === undefined) continue
-        readWaiters.delete(ready.requestId)
         parkedReads.push({ index: ready.index, done })
       }
       for (const failed of output.readsFailed) {
-        const done = readWaiters.get(failed.requestId)
-        readWaiters.delete(failed.requestId)
+        const done = readWaiters.take(failed.requestId)
         if (done !== undefined) done(Exit.fail(new NotLeader({ leader: failed.leader })))
       }
       if (output.softState?.role === "leader") metrics.inc("troupe_elections_won_total", "Elections this node won")
@@ -190,9 +186,9 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
      * log grows back past its index.
      */
     const settleDiscardedProposals = (): void => {
-      for (const [index, pending] of pendingProposals) {
+      for (const [index, pending] of pendingProposals.entries()) {
         if (state.log.termAt(index) === pending.term) continue
-        pendingProposals.delete(index)
+        pendingProposals.take(index)
         pending.done(Exit.fail(new ProposalLost({ index })))
       }
     }
@@ -200,9 +196,10 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     /** raft.proposalTimeout: past it the caller is told the outcome is unknown (the entry may still commit). */
     const expireProposals = (): void => {
       const now = clock.unsafeCurrentTimeMillis()
-      for (const [index, pending] of pendingProposals) {
+      for (let index = pendingProposals.firstKey(); index !== undefined; index = pendingProposals.firstKey()) {
+        const pending = pendingProposals.firstValue()!
         if (pending.deadlineMs > now) return
-        pendingProposals.delete(index)
+        pendingProposals.take(index)
         pending.done(Exit.fail(new OutcomeUnknown({ index })))
       }
     }
@@ -223,7 +220,11 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       if (output.proposed !== undefined) {
         const { firstIndex, term } = output.proposed
         const deadlineMs = clock.unsafeCurrentTimeMillis() + proposalTimeoutMs
-        events.forEach((event, i) => pendingProposals.set(firstIndex + i, { term, deadlineMs, done: event.done }))
+        // Waiters at these indices (older terms) were overwritten by this leader's entries.
+        if ((pendingProposals.lastKey() ?? 0) >= firstIndex) {
+          for (const [index, stale] of pendingProposals.takeFrom(firstIndex)) stale.done(Exit.fail(new ProposalLost({ index })))
+        }
+        events.forEach((event, i) => pendingProposals.push(firstIndex + i, { term, deadlineMs, done: event.done }))
         return
       }
       const rejected = output.proposalRejected
@@ -324,7 +325,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
             break
           case "Read": {
             const requestId = nextReadId++
-            readWaiters.set(requestId, event.done)
+            readWaiters.push(requestId, event.done)
             reads.push(requestId)
             break
           }
