@@ -90,7 +90,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     /** Written by the loop after every batch; read by every request (cheap, no fiber). */
     let currentStatus: RaftStatus = bootingStatus(options.self)
     let suspendedUntilMs = 0
-    /** In index order, which is also the order they were proposed in (Map keeps insertion order). */
+    /** Waiting proposals by log index: the order they were proposed in, and applied in. */
     const pendingProposals = new KeyedFifo<{ term: number; deadlineMs: number; done: Reply<unknown> }>()
     const proposalTimeoutMs = Duration.toMillis(config.raft.proposalTimeout)
     const readWaiters = new KeyedFifo<Reply<void>>()
