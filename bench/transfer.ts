@@ -31,14 +31,16 @@ import { defaultConfig } from "../src/config/load.js"
 import { DatagramLive } from "../src/net/datagram.js"
 import { ackEveryFor } from "../src/transfer/ack-coalescer.js"
 import { folderSink } from "../src/transfer/folder-sink.js"
-import { runReceiver } from "../src/transfer/receiver.js"
+import { receiveBufferBytesFor, runReceiver } from "../src/transfer/receiver.js"
 import { sendFile } from "../src/transfer/sender.js"
 
 const MiB = 1024 * 1024
 const caseTimeout = Duration.seconds(180)
 const pingPongRounds = 20_000
+/** The largest datagram that fits a 1500-byte MTU: the windowed cases' large buf_size. */
+const mtuDatagramBytes = 1472
 /** The bare windowed blast: 64 MiB in MTU-sized datagrams, as the windowed 1472 case. */
-const blastDatagrams = Math.ceil((64 * MiB) / 1472)
+const blastDatagrams = Math.ceil((64 * MiB) / mtuDatagramBytes)
 /** The protocol's own default window and ack spacing, so the bound is like for like. */
 const blastWindow = defaultConfig().transfer.windowSize
 const blastAckEvery = ackEveryFor(blastWindow)
@@ -61,8 +63,7 @@ const runChild = async (args: ReadonlyArray<string>) => {
       socket.send(ack, remote.port, remote.address)
     })
     socket.bind(0, "127.0.0.1", () => {
-      // The buffer troupe's receiver asks for (receiver.ts): room for the window, kernel overhead included.
-      socket.setRecvBufferSize(4 * blastWindow * 1472)
+      socket.setRecvBufferSize(receiveBufferBytesFor(blastWindow, mtuDatagramBytes))
       console.log(`READY ${socket.address().port}`)
     })
     return
@@ -152,7 +153,7 @@ const blast = (port: number) =>
     () =>
       new Promise<number | undefined>((resolve) => {
         const socket = dgram.createSocket("udp4")
-        const payload = Buffer.alloc(1472)
+        const payload = Buffer.alloc(mtuDatagramBytes)
         let sent = 0
         let acked = 0
         let startMs = 0

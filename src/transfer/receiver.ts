@@ -42,6 +42,10 @@ const limitsOf = (config: TroupeConfig): ReceiverLimits => ({
   windowSize: config.transfer.windowSize
 })
 
+/** The socket buffer a receiver asks for: room for a window of `bufSize` datagrams, twice over. */
+export const receiveBufferBytesFor = (windowSize: number, bufSize: number): number =>
+  Math.min(maxReceiveBufferBytes, 4 * windowSize * bufSize)
+
 /**
  * The window a socket can absorb: a datagram costs the kernel about twice its size in buffer
  * accounting, and a window larger than that is lost in bursts.
@@ -172,7 +176,7 @@ export const makeReceiver = (options: ReceiverOptions): Effect.Effect<ReceiverHa
       host: options.host,
       port: options.port,
       deliver: routeSafely,
-      receiveBufferBytes: Math.min(maxReceiveBufferBytes, 4 * limits.windowSize * limits.bufSize)
+      receiveBufferBytes: receiveBufferBytesFor(limits.windowSize, limits.bufSize)
     })
     const grantedWindow = windowForSocket(socket, limits)
     const context: SessionContext = {
