@@ -6,15 +6,19 @@
  * bare Node UDP ping-pong between the same two processes gives the round-trip bound of the day,
  * and a bare windowed blast (no protocol, no file) the bound for windowed mode.
  *
- *   node --import tsx bench/transfer.ts [--quick] [--memory] [--warm]
+ *   node --import tsx bench/transfer.ts [--quick] [--memory] [--warm] [--placement os|one-cpu|both]
  *     --quick: 1 MiB only; --memory: also 256 MiB windowed, to show the receiver's memory is
  *     flat in file size (its peak RSS growth should match the 64 MiB run's, not be 4x it);
- *     --warm: each fresh receiver first takes one unmeasured file in the same mode, as a
- *     long-running node has (a cold process runs its first thousands of datagrams through
- *     unoptimised code and opens its first session slowly): 1 MiB before stop-and-wait cases,
- *     the largest input (64 MiB) before windowed ones, where 1 MiB is too few datagrams for V8
- *     to finish optimising the receiver (a cold receiver costs a 64 MiB windowed transfer
- *     10-25% of its MB/s).
+ *     --warm: each fresh receiver first takes one unmeasured file of the largest size (64 MiB)
+ *     in the same mode, as a long-running node has (a cold process runs its first thousands of
+ *     datagrams through unoptimised code and opens its first session slowly: a cold receiver
+ *     costs a 64 MiB windowed transfer 10-25% of its MB/s, and 1 MiB is too few datagrams for
+ *     V8 to finish optimising it; a 1 MiB stop-and-wait transfer on one CPU runs at 4-7 MB/s
+ *     between cold processes and at 15-21 MB/s once both have moved about 6 MiB).
+ *     --placement: where the ping-pong and the stop-and-wait cases run (default both): where the
+ *     scheduler puts the two processes, and pinned to one CPU (see lib/cpu-placement.ts: on a VM a
+ *     wake-up across vCPUs can cost more than the protocol). Windowed cases need both CPUs and
+ *     always run where the scheduler puts them.
  *
  * CPU per datagram (both processes, /proc and process.cpuUsage) is reported next to MB/s: on a
  * shared machine it moves much less than wall-clock throughput does.
@@ -27,6 +31,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Duration, Effect, Logger, LogLevel } from "effect"
+import { canPin, place, type Placement, placementLabel } from "./lib/cpu-placement.js"
 import { defaultConfig } from "../src/config/load.js"
 import { DatagramLive } from "../src/net/datagram.js"
 import { ackEveryFor } from "../src/transfer/ack-coalescer.js"
@@ -195,31 +200,67 @@ interface Case {
   readonly mode: "stop-and-wait" | "windowed"
   readonly bufSize: number
   readonly sizeBytes: number
+  readonly placement: Placement
 }
 
-const runCase = (root: string, input: string, spec: Case, warmWith: string | undefined) =>
+/** Runs `effect` with this process and `childPid` placed as asked; this process runs anywhere after. */
+const placed = <A, E, R>(childPid: number, placement: Placement, effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      place(childPid, placement)
+      place(process.pid, placement)
+    }),
+    () => effect,
+    () => Effect.sync(() => place(process.pid, "os"))
+  )
+
+const parsePlacements = (argv: ReadonlyArray<string>): ReadonlyArray<Placement> => {
+  const at = argv.indexOf("--placement")
+  const value = at < 0 ? "both" : argv[at + 1]
+  if (value !== "os" && value !== "one-cpu" && value !== "both") throw new Error("--placement takes os, one-cpu or both")
+  if (value !== "os" && !canPin()) {
+    console.log("taskset (util-linux) is not available: every case runs where the scheduler puts it")
+    return ["os"]
+  }
+  return value === "both" ? ["os", "one-cpu"] : [value]
+}
+
+/** Sends `input` (after the `warmWith` files, unmeasured) and measures MB/s, CPU, receiver memory and integrity. */
+const measure = (
+  child: ChildProcess,
+  send: (localPath: string, remoteName: string) => ReturnType<typeof sendFile>,
+  input: string,
+  outDir: string,
+  spec: Case,
+  warmWith: ReadonlyArray<string>
+) =>
+  Effect.gen(function* () {
+    for (const [i, file] of warmWith.entries()) yield* send(file, `warm-${i}.bin`)
+    const rssBeforeKiB = rssKiB(child.pid!, "VmRSS")
+    const receiverCpuBefore = cpuMicros(child.pid!)
+    const senderCpuBefore = process.cpuUsage()
+    const startMs = performance.now()
+    const result = yield* send(input, "bench.bin").pipe(
+      Effect.timeoutFail({ duration: caseTimeout, onTimeout: () => new Error(`timed out after ${Duration.format(caseTimeout)}`) })
+    )
+    const seconds = (performance.now() - startMs) / 1000
+    const peakKiB = rssKiB(child.pid!, "VmHWM")
+    const senderCpu = process.cpuUsage(senderCpuBefore)
+    const senderCpuPerDatagram = (senderCpu.user + senderCpu.system) / result.datagramsSent
+    const receiverCpuPerDatagram = (cpuMicros(child.pid!) - receiverCpuBefore) / result.datagramsSent
+    const intact = sha256(path.join(outDir, "bench.bin")) === sha256(input)
+    fs.rmSync(outDir, { recursive: true, force: true })
+    return { ...spec, mbPerSecond: spec.sizeBytes / 1e6 / seconds, seconds, window: result.window, retransmissions: result.retransmissions, rssGrowthMiB: (peakKiB - rssBeforeKiB) / 1024, intact, senderCpuPerDatagram, receiverCpuPerDatagram }
+  })
+
+const runCase = (root: string, input: string, spec: Case, warmWith: ReadonlyArray<string>) =>
   Effect.scoped(
     Effect.gen(function* () {
       const outDir = fs.mkdtempSync(path.join(root, "out-"))
       const { child, port } = yield* spawnChild(["--receiver", String(spec.bufSize), outDir])
       const send = (localPath: string, remoteName: string) =>
         sendFile({ host: "127.0.0.1", port, localPath, remoteName, config: configWith(spec.bufSize), windowed: spec.mode === "windowed" })
-      if (warmWith !== undefined) yield* send(warmWith, "warm.bin")
-      const rssBeforeKiB = rssKiB(child.pid!, "VmRSS")
-      const receiverCpuBefore = cpuMicros(child.pid!)
-      const senderCpuBefore = process.cpuUsage()
-      const startMs = performance.now()
-      const result = yield* send(input, "bench.bin").pipe(
-        Effect.timeoutFail({ duration: caseTimeout, onTimeout: () => new Error(`timed out after ${Duration.format(caseTimeout)}`) })
-      )
-      const seconds = (performance.now() - startMs) / 1000
-      const peakKiB = rssKiB(child.pid!, "VmHWM")
-      const senderCpu = process.cpuUsage(senderCpuBefore)
-      const senderCpuPerDatagram = (senderCpu.user + senderCpu.system) / result.datagramsSent
-      const receiverCpuPerDatagram = (cpuMicros(child.pid!) - receiverCpuBefore) / result.datagramsSent
-      const intact = sha256(path.join(outDir, "bench.bin")) === sha256(input)
-      fs.rmSync(outDir, { recursive: true, force: true })
-      return { ...spec, mbPerSecond: spec.sizeBytes / 1e6 / seconds, seconds, window: result.window, retransmissions: result.retransmissions, rssGrowthMiB: (peakKiB - rssBeforeKiB) / 1024, intact, senderCpuPerDatagram, receiverCpuPerDatagram }
+      return yield* placed(child.pid!, spec.placement, measure(child, send, input, outDir, spec, warmWith))
     })
   )
 
@@ -228,6 +269,7 @@ const main = Effect.gen(function* () {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "troupe-bench-"))
   const memory = process.argv.includes("--memory")
   const warm = process.argv.includes("--warm")
+  const placements = parsePlacements(process.argv)
   const sizes = quick ? [MiB] : memory ? [MiB, 64 * MiB, 256 * MiB] : [MiB, 64 * MiB]
   const inputs = new Map(sizes.map((size) => {
     const file = path.join(root, `input-${size}`)
@@ -237,9 +279,12 @@ const main = Effect.gen(function* () {
     return [size, file] as const
   }))
   // The floor for stop-and-wait: what one round trip costs each side with no protocol at all.
+  console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}`)
   const echo = yield* spawnChild(["--echo"])
-  const ping = yield* withCpuPer(echo.child.pid!, pingPongRounds, pingPong(echo.port))
-  console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}; bare UDP ping-pong (1024 B): ${Math.round(ping.result)} round trips/s = ${(ping.result * 1024 / 1e6).toFixed(1)} MB/s, CPU us/round trip tx rx ${ping.cpuPerUnit}`)
+  for (const placement of placements) {
+    const ping = yield* placed(echo.child.pid!, placement, withCpuPer(echo.child.pid!, pingPongRounds, pingPong(echo.port)))
+    console.log(`bare UDP ping-pong (1024 B), ${placementLabel(placement)}: ${Math.round(ping.result)} round trips/s = ${(ping.result * 1024 / 1e6).toFixed(1)} MB/s, CPU us/round trip tx rx ${ping.cpuPerUnit}`)
+  }
   const sink = yield* spawnChild(["--sink"])
   const flood = yield* withCpuPer(sink.child.pid!, blastDatagrams, blast(sink.port))
   console.log(flood.result === undefined
@@ -248,26 +293,28 @@ const main = Effect.gen(function* () {
   const cases: Array<Case> = []
   for (const sizeBytes of sizes) {
     if (sizeBytes > 64 * MiB) {
-      cases.push({ mode: "windowed", bufSize: 1472, sizeBytes })
+      cases.push({ mode: "windowed", bufSize: 1472, sizeBytes, placement: "os" })
       continue
     }
-    for (const [mode, bufSize] of [["stop-and-wait", 1024], ["stop-and-wait", 65000], ["windowed", 1024], ["windowed", 1472]] as const) {
-      cases.push({ mode, bufSize, sizeBytes })
+    for (const placement of placements) {
+      for (const bufSize of [1024, 65000]) cases.push({ mode: "stop-and-wait", bufSize, sizeBytes, placement })
     }
+    for (const bufSize of [1024, 1472]) cases.push({ mode: "windowed", bufSize, sizeBytes, placement: "os" })
   }
   const largestSize = Math.max(...sizes.filter((size) => size <= 64 * MiB))
-  const warmInput = (spec: Case) => !warm ? undefined : inputs.get(spec.mode === "windowed" ? largestSize : MiB)
-  if (warm) console.log(`receivers warmed up with one unmeasured transfer each: 1 MiB (stop-and-wait), ${largestSize / MiB} MiB (windowed)`)
-  console.log("mode            buf_size  size      MB/s     seconds  window  retransmits  rx RSS growth  CPU us/datagram tx rx  intact")
+  const warmInput = warm ? [inputs.get(largestSize)!, inputs.get(MiB)!] : []
+  if (warm) console.log(`receivers warmed up with two unmeasured transfers each, ${largestSize / MiB} MiB then 1 MiB`)
+  console.log("mode            placement           buf_size  size      MB/s     seconds  window  retransmits  rx RSS growth  CPU us/datagram tx rx  intact")
   for (const spec of cases) {
-    const row = yield* Effect.either(runCase(root, inputs.get(spec.sizeBytes)!, spec, warmInput(spec)))
+    const row = yield* Effect.either(runCase(root, inputs.get(spec.sizeBytes)!, spec, warmInput))
+    const head = `${spec.mode.padEnd(16)}${placementLabel(spec.placement).padEnd(20)}${String(spec.bufSize).padEnd(10)}${`${spec.sizeBytes / MiB} MiB`.padEnd(10)}`
     if (row._tag === "Left") {
-      console.log(`${spec.mode.padEnd(16)}${String(spec.bufSize).padEnd(10)}${`${spec.sizeBytes / MiB} MiB`.padEnd(10)}FAILED: ${row.left.message}`)
+      console.log(`${head}FAILED: ${row.left.message}`)
       continue
     }
     const r = row.right
     console.log(
-      `${r.mode.padEnd(16)}${String(r.bufSize).padEnd(10)}${`${r.sizeBytes / MiB} MiB`.padEnd(10)}${r.mbPerSecond.toFixed(1).padEnd(9)}${r.seconds.toFixed(2).padEnd(9)}${String(r.window).padEnd(8)}${String(r.retransmissions).padEnd(13)}${`${r.rssGrowthMiB.toFixed(1)} MiB`.padEnd(15)}${`${r.senderCpuPerDatagram.toFixed(0)} ${r.receiverCpuPerDatagram.toFixed(0)}`.padEnd(23)}${r.intact}`
+      `${head}${r.mbPerSecond.toFixed(1).padEnd(9)}${r.seconds.toFixed(2).padEnd(9)}${String(r.window).padEnd(8)}${String(r.retransmissions).padEnd(13)}${`${r.rssGrowthMiB.toFixed(1)} MiB`.padEnd(15)}${`${r.senderCpuPerDatagram.toFixed(0)} ${r.receiverCpuPerDatagram.toFixed(0)}`.padEnd(23)}${r.intact}`
     )
   }
   fs.rmSync(root, { recursive: true, force: true })
