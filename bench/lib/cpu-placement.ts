@@ -1,7 +1,8 @@
 /**
  * Where a benchmark's processes run. On a VM, waking a process on another, idle vCPU goes
  * through the hypervisor: on the 2-vCPU Firecracker machine troupe is measured on, a bare C UDP
- * ping-pong does about 10,000 round trips/s across the two vCPUs and 170,000 on one. A
+ * ping-pong (native/udp-ping-pong.c) does 10,000-14,000 round trips/s across the two vCPUs and
+ * 125,000-177,000 on one. A
  * stop-and-wait protocol pays that wake-up twice per datagram, so the bench measures it both ways:
  * where the scheduler puts the processes, and with both pinned to one CPU (what `taskset -c 0`
  * does, and what a latency benchmark such as netperf -T does).
