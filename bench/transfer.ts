@@ -9,12 +9,12 @@
  *   node --import tsx bench/transfer.ts [--quick] [--memory] [--warm] [--placement os|one-cpu|both]
  *     --quick: 1 MiB only; --memory: also 256 MiB windowed, to show the receiver's memory is
  *     flat in file size (its peak RSS growth should match the 64 MiB run's, not be 4x it);
- *     --warm: each fresh receiver first takes one unmeasured file of the largest size (64 MiB)
- *     in the same mode, as a long-running node has (a cold process runs its first thousands of
- *     datagrams through unoptimised code and opens its first session slowly: a cold receiver
- *     costs a 64 MiB windowed transfer 10-25% of its MB/s, and 1 MiB is too few datagrams for
- *     V8 to finish optimising it; a 1 MiB stop-and-wait transfer on one CPU runs at 4-7 MB/s
- *     between cold processes and at 15-21 MB/s once both have moved about 6 MiB).
+ *     --warm: each fresh receiver first takes two unmeasured files in the same mode, the largest
+ *     size (64 MiB) then 1 MiB, as a long-running node has (a cold process runs its first
+ *     thousands of datagrams through unoptimised code and opens its first session slowly: a cold
+ *     receiver costs a 64 MiB windowed transfer 10-25% of its MB/s, and 1 MiB is too few
+ *     datagrams for V8 to finish optimising it; a 1 MiB stop-and-wait transfer on one CPU runs at
+ *     4-7 MB/s between cold processes and at 15-21 MB/s once both have moved about 6 MiB).
  *     --placement: where the ping-pong and the stop-and-wait cases run (default both): where the
  *     scheduler puts the two processes, and pinned to one CPU (see lib/cpu-placement.ts: on a VM a
  *     wake-up across vCPUs can cost more than the protocol). Windowed cases need both CPUs and

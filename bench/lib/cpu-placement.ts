@@ -16,17 +16,25 @@ export const placementLabel = (placement: Placement): string => placement === "o
 
 const allCpus = () => `0-${os.cpus().length - 1}`
 
+let pinning: boolean | undefined
+
 /** Whether `taskset` (util-linux) can pin processes here. */
 export const canPin = (): boolean => {
+  if (pinning !== undefined) return pinning
   try {
     execFileSync("taskset", ["-p", String(process.pid)], { stdio: "ignore" })
-    return true
+    pinning = true
   } catch {
-    return false
+    pinning = false
   }
+  return pinning
 }
 
-/** Pins every thread of `pid` to CPU 0 ("one-cpu") or lets it run anywhere again ("os"). */
+/**
+ * Pins every thread of `pid` to CPU 0 ("one-cpu") or lets it run anywhere again ("os"; nothing
+ * to undo where nothing could be pinned).
+ */
 export const place = (pid: number, placement: Placement): void => {
+  if (placement === "os" && !canPin()) return
   execFileSync("taskset", ["-a", "-p", "-c", placement === "one-cpu" ? "0" : allCpus(), String(pid)], { stdio: "ignore" })
 }
