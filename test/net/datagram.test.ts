@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Queue } from "effect"
-import { Datagram, DatagramLive, makeMemoryNetwork, maxDatagramBytes, type Incoming } from "../../src/net/datagram.js"
+import { Datagram, DatagramLive, literalFirstLookup, makeMemoryNetwork, maxDatagramBytes, type Incoming } from "../../src/net/datagram.js"
 
 const bindOn = (capacity: number, port = 0, connectTo?: number) =>
   Effect.gen(function* () {
@@ -81,4 +81,32 @@ describe("Datagram memory network", () => {
       expect(Exit.isFailure(yield* Effect.exit(Effect.scoped(bindOn(1, b.socket.port))))).toBe(true)
     }).pipe(Effect.provide(layer))
   })
+})
+
+describe("literalFirstLookup", () => {
+  it("answers an IP literal synchronously, as dns.lookup would on the next tick", () => {
+    const answers: Array<[string, number]> = []
+    literalFirstLookup("127.0.0.2", 4, (error, address, family) => {
+      expect(error).toBeNull()
+      answers.push([address, family])
+    })
+    literalFirstLookup("::1", 6, (_error, address, family) => answers.push([address, family]))
+    expect(answers).toEqual([["127.0.0.2", 4], ["::1", 6]])
+  })
+
+  it("still resolves names through dns.lookup", async () => {
+    const answer = await new Promise<[string, number]>((resolve, reject) =>
+      literalFirstLookup("localhost", 4, (error, address, family) => (error === null ? resolve([address, family]) : reject(error))))
+    expect(answer).toEqual(["127.0.0.1", 4])
+  })
+
+  it.scoped("an unconnected live socket sends to a name and to a literal", () =>
+    Effect.gen(function* () {
+      const a = yield* bindOn(4)
+      const b = yield* bindOn(4)
+      yield* a.socket.send(Buffer.from("by name"), "localhost", b.socket.port)
+      yield* a.socket.send(Buffer.from("by literal"), "127.0.0.1", b.socket.port)
+      const got = [yield* Queue.take(b.mailbox), yield* Queue.take(b.mailbox)].map((incoming) => Buffer.from(incoming.bytes).toString())
+      expect(got.sort()).toEqual(["by literal", "by name"])
+    }).pipe(Effect.provide(DatagramLive)))
 })
