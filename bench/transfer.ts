@@ -33,7 +33,7 @@ import { fileURLToPath } from "node:url"
 import { Duration, Effect, Logger, LogLevel } from "effect"
 import { canPin, place, type Placement, placementLabel } from "./lib/cpu-placement.js"
 import { defaultConfig } from "../src/config/load.js"
-import { DatagramLive, literalFirstLookup } from "../src/net/datagram.js"
+import { DatagramLive, dgramLookup } from "../src/net/datagram.js"
 import { ackEveryFor } from "../src/transfer/ack-coalescer.js"
 import { folderSink } from "../src/transfer/folder-sink.js"
 import { receiveBufferBytesFor, runReceiver } from "../src/transfer/receiver.js"
@@ -51,7 +51,7 @@ const blastWindow = defaultConfig().transfer.windowSize
 const blastAckEvery = ackEveryFor(blastWindow)
 
 /** The bare bounds' sockets resolve IP literals as troupe's do (no tick per send), so they stay bounds. */
-const bareSocket = () => dgram.createSocket({ type: "udp4", lookup: literalFirstLookup as dgram.SocketOptions["lookup"] })
+const bareSocket = () => dgram.createSocket({ type: "udp4", lookup: dgramLookup })
 
 const configWith = (bufSize: number) => {
   const base = defaultConfig()

@@ -136,13 +136,17 @@ export const literalFirstLookup = (
   else dns.lookup(address, family, callback)
 }
 
+/**
+ * The same, as node:dgram's `lookup` option. node:dgram passes the family as a number
+ * (lookup4/lookup6 in lib/internal/dgram.js); @types/node types that argument as lookup options.
+ */
+export const dgramLookup = literalFirstLookup as dgram.SocketOptions["lookup"]
+
 const openNodeSocket = ({ host, port, receiveBufferBytes, connect }: BindOptions) =>
   Effect.async<dgram.Socket, DatagramError>((resume) => {
     const socket = dgram.createSocket({
       type: net.isIPv6(host) ? "udp6" : "udp4",
-      // node:dgram passes the family as a number (lookup4/lookup6 in lib/internal/dgram.js);
-      // @types/node types that argument as dns lookup options.
-      lookup: literalFirstLookup as dgram.SocketOptions["lookup"],
+      lookup: dgramLookup,
       ...(receiveBufferBytes === undefined ? {} : { recvBufferSize: receiveBufferBytes })
     })
     const onError = (error: Error) => {
