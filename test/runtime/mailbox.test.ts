@@ -7,6 +7,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber } from "effect"
 import { makeMailbox } from "../../src/runtime/mailbox.js"
 
+/** Forks `take` and lets it run until it waits on the mailbox. */
+const forkWaiting = <A>(take: Effect.Effect<A>) => Effect.tap(Effect.fork(take), () => Effect.yieldNow())
+
 describe("mailbox", () => {
   it("refuses items beyond its capacity and keeps FIFO order across wrap-around", () => {
     const mailbox = makeMailbox<number>(3)
@@ -22,8 +25,7 @@ describe("mailbox", () => {
   it.effect("wakes a waiting taker when an item arrives", () =>
     Effect.gen(function* () {
       const mailbox = makeMailbox<string>(4)
-      const taker = yield* Effect.fork(mailbox.take)
-      yield* Effect.yieldNow()
+      const taker = yield* forkWaiting(mailbox.take)
       expect(taker.unsafePoll()).toBeNull()
       expect(mailbox.offer("first")).toBe(true)
       expect(yield* Fiber.join(taker)).toBe("first")
@@ -34,8 +36,7 @@ describe("mailbox", () => {
   it.effect("an interrupted taker leaves the next item for the next taker", () =>
     Effect.gen(function* () {
       const mailbox = makeMailbox<number>(4)
-      const taker = yield* Effect.fork(mailbox.take)
-      yield* Effect.yieldNow()
+      const taker = yield* forkWaiting(mailbox.take)
       yield* Fiber.interrupt(taker)
       expect(mailbox.offer(42)).toBe(true)
       expect(mailbox.size()).toBe(1)
@@ -46,8 +47,7 @@ describe("mailbox", () => {
     Effect.gen(function* () {
       const mailbox = makeMailbox<number>(8)
       const takeThree = mailbox.takeUpTo(3)
-      const taker = yield* Effect.fork(takeThree)
-      yield* Effect.yieldNow()
+      const taker = yield* forkWaiting(takeThree)
       expect(taker.unsafePoll()).toBeNull()
       // Offered in one go, before the taker runs again: one batch, not the waking item alone.
       for (const item of [1, 2, 3, 4, 5]) mailbox.offer(item)
@@ -59,8 +59,7 @@ describe("mailbox", () => {
   it.effect("a second taker while one waits dies instead of leaving the first one waiting forever", () =>
     Effect.gen(function* () {
       const mailbox = makeMailbox<number>(4)
-      const first = yield* Effect.fork(mailbox.take)
-      yield* Effect.yieldNow()
+      const first = yield* forkWaiting(mailbox.take)
       const second = yield* Effect.exit(mailbox.take)
       expect(Exit.isFailure(second) && Cause.isDie(second.cause)).toBe(true)
       expect(mailbox.offer(7)).toBe(true)
