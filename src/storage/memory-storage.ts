@@ -2,7 +2,8 @@
  * In-memory `Storage` for simulations, with crash semantics. Every file has durable bytes
  * (synced) and unsynced bytes (appended since the last sync). `MemoryDisk.crash` models a power
  * loss: unsynced bytes are dropped, or with `TornWrite` a random prefix of them survives, and a
- * file whose name was never synced disappears. A disk outlives the node using it: a restarted
+ * file whose name was never synced disappears. A `writeAtAndSync` still in flight (its sync delay
+ * not over) is lost, or with `TornWrite` a random prefix of it lands. A disk outlives the node using it: a restarted
  * node gets a fresh handle (`disk.storage()` / `memoryStorageLayer(disk)`) on the same bytes,
  * while handles from before the crash fail, so a killed node's stray fibers cannot write.
  */
@@ -50,13 +51,20 @@ class MemoryFile {
   constructor(public nameDurable: boolean) {}
 
   append(chunk: Uint8Array): void {
-    const needed = this.length + chunk.byteLength
+    this.writeAt(this.length, chunk)
+  }
+
+  /** Writes at `offset`; a gap past the end reads as zeros. */
+  writeAt(offset: number, chunk: Uint8Array): void {
+    const needed = Math.max(this.length, offset + chunk.byteLength)
     if (needed > this.bytes.byteLength) {
       const grown = new Uint8Array(Math.max(needed, this.bytes.byteLength * 2))
       grown.set(this.bytes.subarray(0, this.length))
       this.bytes = grown
     }
-    this.bytes.set(chunk, this.length)
+    // Bytes past the old end may hold what an earlier truncate cut away: they must read as zeros.
+    if (offset > this.length) this.bytes.fill(0, this.length, offset)
+    this.bytes.set(chunk, offset)
     this.length = needed
   }
 
@@ -70,6 +78,8 @@ export class MemoryDisk {
   private readonly capacityBytes: number
   private readonly syncDelay: Duration.Duration
   private generation = 0
+  /** In-place writes waiting for their sync delay, by file: what a crash may tear. */
+  private readonly inFlightWrites = new Map<string, { readonly offset: number; readonly bytes: Uint8Array }>()
   private readonly counters = { syncs: 0, bytesAppended: 0, crashes: 0 }
 
   private constructor(options: MemoryDiskOptions) {
@@ -109,8 +119,15 @@ export class MemoryDisk {
           : 0
         file.length = file.durableLength + keptBytes
         file.durableLength = file.length
-        report.push({ name, unsyncedBytes, keptBytes, removed: false })
+        const inFlight = this.inFlightWrites.get(name)
+        const tornBytes = mode._tag === "TornWrite" && inFlight !== undefined
+          ? yield* mode.random.nextIntBetween(0, inFlight.bytes.byteLength)
+          : 0
+        if (inFlight !== undefined && tornBytes > 0) file.writeAt(inFlight.offset, inFlight.bytes.subarray(0, tornBytes))
+        file.durableLength = file.length
+        report.push({ name, unsyncedBytes: unsyncedBytes + (inFlight?.bytes.byteLength ?? 0), keptBytes: keptBytes + tornBytes, removed: false })
       }
+      this.inFlightWrites.clear()
       return report
     })
   }
@@ -139,8 +156,13 @@ export class MemoryDisk {
       writeAtomic: (name, bytes) => run("writeAtomic", name, () => this.writeAtomic(name, bytes)),
       append: (name, bytes) => run("append", name, () => this.append(name, bytes)),
       sync: (name) => syncing(run("sync", name, () => this.sync(name))),
-      appendAndSync: (name, bytes) =>
-        run("append", name, () => this.append(name, bytes)).pipe(Effect.zipRight(syncing(run("sync", name, () => this.sync(name))))),
+      preallocate: (name, size) => syncing(run("preallocate", name, () => this.preallocate(name, size))),
+      // A write handed to the disk cannot be called back: only a crash stops it.
+      writeAtAndSync: (name, offset, bytes) =>
+        run("writeAt", name, () => this.startWriteAt(name, offset, bytes)).pipe(
+          Effect.zipRight(syncing(run("writeAt", name, () => this.finishWriteAt(name)))),
+          Effect.uninterruptible
+        ),
       truncate: (name, size) => run("truncate", name, () => this.truncate(name, size)),
       remove: (name) => run("remove", name, () => void this.files.delete(name)),
       list: (prefix) => run("list", prefix, () => [...this.files.keys()].filter((name) => name.startsWith(prefix)).sort())
@@ -182,6 +204,37 @@ export class MemoryDisk {
     }
     file.append(bytes)
     this.counters.bytesAppended += bytes.byteLength
+  }
+
+  private preallocate(name: string, size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`size must be a non-negative integer, got ${size}`)
+    let file = this.files.get(name)
+    this.ensureRoom(Math.max(0, size - (file?.length ?? 0)))
+    if (file === undefined) {
+      file = new MemoryFile(false)
+      this.files.set(name, file)
+    }
+    if (size > file.length) file.writeAt(size, new Uint8Array(0))
+    this.sync(name)
+  }
+
+  /** The first half of an in-place write: checked now, landing (durably) when its sync delay is over. */
+  private startWriteAt(name: string, offset: number, bytes: Uint8Array): void {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new Error(`offset must be a non-negative integer, got ${offset}`)
+    const file = this.existing(name)
+    if (this.inFlightWrites.has(name)) throw new Error("another write to this file is in flight")
+    this.ensureRoom(Math.max(0, offset + bytes.byteLength - file.length))
+    this.inFlightWrites.set(name, { offset, bytes: bytes.slice() })
+  }
+
+  private finishWriteAt(name: string): void {
+    const write = this.inFlightWrites.get(name)
+    if (write === undefined) throw new Error("no write in flight")
+    this.inFlightWrites.delete(name)
+    const file = this.existing(name)
+    file.writeAt(write.offset, write.bytes)
+    this.counters.bytesAppended += write.bytes.byteLength
+    this.sync(name)
   }
 
   private sync(name: string): void {

@@ -1,8 +1,8 @@
 /**
  * WAL record framing and payloads. A frame is [length u32 LE][crc32 u32 LE][payload]; the
- * payload is one JSON record. Replay stops at the first frame that is cut short, has an
- * impossible length, a wrong checksum, or a payload that does not decode: everything before it
- * is trusted, nothing after it is.
+ * payload is one JSON record. Replay stops where only zeros are left (a segment's preallocated
+ * space), or at the first frame that is cut short, has an impossible length, a wrong checksum,
+ * or a payload that does not decode: everything before it is trusted, nothing after it is.
  */
 import { Data, Either, Schema } from "effect"
 import { Entry } from "../raft/messages.js"
@@ -139,10 +139,22 @@ const readFrame = (bytes: Uint8Array, offset: number, maxPayloadBytes: number): 
   return Either.right(bytes.subarray(start, start + length))
 }
 
+/** True when every byte from `offset` on is zero: the preallocated space after the last record. */
+const zerosFrom = (bytes: Uint8Array, offset: number): boolean => {
+  for (let at = offset; at < bytes.byteLength; at++) if (bytes[at] !== 0) return false
+  return true
+}
+
+/**
+ * The records of a segment, in order. A segment is preallocated (zeros), so its records end
+ * where only zeros are left; a zero length (no record has one) followed by anything but zeros is
+ * a write that was torn, and is reported like any other bad frame.
+ */
 export const scanFrames = (bytes: Uint8Array, maxPayloadBytes: number): FrameScan => {
   const records: Array<ScannedRecord> = []
   let offset = 0
   while (offset < bytes.byteLength) {
+    if (bytes[offset] === 0 && zerosFrom(bytes, offset)) break
     const frame = readFrame(bytes, offset, maxPayloadBytes)
     const record = Either.flatMap(frame, (payload) =>
       Either.flatMap(parseJson(payload), (json) =>

@@ -72,7 +72,15 @@ interface ActiveSegment {
   readonly info: SegmentInfo
   /** Records after the opening hard state: an empty segment is never rolled. */
   records: number
+  /** The file's length: zeros from `info.bytes` on, written ahead by `preallocate`. */
+  allocatedBytes: number
 }
+
+/**
+ * How far ahead a segment is preallocated: 1 MiB of zeros and its fdatasync took about 2 ms on
+ * the project's VM, once per 1 MiB of log, against 0.5-0.7 ms saved on every group commit.
+ */
+const PREALLOCATE_BYTES = 1 << 20
 
 /** What the store knows about the log on disk, valid after a successful `load`. */
 interface Writer {
@@ -179,32 +187,41 @@ class WalStore {
     return replayer
   })
 
-  private sync(name: string): Effect.Effect<void, StorageError> {
-    return Effect.tap(this.storage.sync(name), () => Effect.sync(() => this.counters.fsyncs++))
-  }
-
-  /** Appends the records to a segment and makes them durable (one fsync). */
-  private appendDurably(name: string, payloads: ReadonlyArray<string>): Effect.Effect<void, StorageError> {
-    if (payloads.length === 0) return this.sync(name)
+  /**
+   * Writes the records into the active segment at `offset` and makes them durable (one write on
+   * an O_DSYNC handle), first preallocating the segment further if they would not fit.
+   */
+  private writeDurably(active: ActiveSegment, offset: number, payloads: ReadonlyArray<string>): Effect.Effect<void, StorageError> {
+    const name = segmentName(active.info.seq)
     const bytes = framePayloads(payloads)
     this.counters.bytesWritten += bytes.byteLength
     this.counters.records += payloads.length
-    return Effect.tap(this.storage.appendAndSync(name, bytes), () => { this.counters.fsyncs++ })
+    const end = offset + bytes.byteLength
+    const write = Effect.tap(this.storage.writeAtAndSync(name, offset, bytes), () => { this.counters.fsyncs++ })
+    if (end <= active.allocatedBytes) return write
+    const target = Math.max(end, Math.min(this.segmentBytes, active.allocatedBytes + PREALLOCATE_BYTES))
+    return Effect.zipRight(
+      Effect.tap(this.storage.preallocate(name, target), () => { active.allocatedBytes = target }),
+      write
+    )
   }
 
-  /** Appends records, rolling to a new segment when one is full, then syncs what it wrote. */
+  /** Writes records after the last one, rolling to a new segment when one is full; durable on return. */
   private writeRecords(w: Writer, records: ReadonlyArray<PlannedRecord>): Effect.Effect<void, StorageError> {
     return Effect.gen(this, function* () {
+      if (records.length === 0) return
       let pending: Array<string> = []
+      let pendingOffset = w.active?.info.bytes ?? 0
       for (const record of records) {
         const size = frameBytes(record.payload)
         const active = w.active
         if (active === undefined || (active.records > 0 && active.info.bytes + size > this.segmentBytes)) {
           if (active !== undefined) {
             // The full segment's records belong to this batch too: they must be durable before it returns.
-            yield* this.appendDurably(segmentName(active.info.seq), pending)
+            yield* this.writeDurably(active, pendingOffset, pending)
           }
           pending = [this.openSegment(w)]
+          pendingOffset = 0
         }
         const current = w.active!
         pending.push(record.payload)
@@ -212,18 +229,17 @@ class WalStore {
         current.info.bytes += size
         current.info.maxIndex = Math.max(current.info.maxIndex, record.maxIndex)
       }
-      if (w.active === undefined || records.length === 0) return
-      yield* this.appendDurably(segmentName(w.active.info.seq), pending)
+      yield* this.writeDurably(w.active!, pendingOffset, pending)
     })
   }
 
-  /** Starts the next segment in memory; returns its opening record (the current hard state). */
+  /** Starts the next segment in memory (its file comes with its first write); returns its opening record (the current hard state). */
   private openSegment(w: Writer): string {
     const seq = (w.segments.at(-1)?.seq ?? 0) + 1
     const opening = hardStatePayload(w.hardState)
     const info: SegmentInfo = { seq, bytes: frameBytes(opening), maxIndex: -1 }
     w.segments.push(info)
-    w.active = { info, records: 0 }
+    w.active = { info, records: 0, allocatedBytes: 0 }
     return opening
   }
 

@@ -48,22 +48,30 @@ describe("file storage", () => {
       expect(afterMore.bytesAppended).toBe(6)
     }))
 
-  it.scoped("appendAndSync: a new file takes the slow path, an open one the fast path; both durable and counted", () =>
+  it.scoped("preallocate writes zeros ahead; writeAtAndSync overwrites in place (an open file on the fast path), durably and counted", () =>
     Effect.gen(function* () {
       const folder = yield* tempFolder
       const { stats, storage } = yield* makeFileStorage(folder, { maxOpenFiles: 1 })
-      yield* storage.appendAndSync("log", bytes("a"))
-      expect(yield* stats).toMatchObject({ fileSyncs: 1, folderSyncs: 1, filesOpened: 1, bytesAppended: 1 })
-      yield* storage.appendAndSync("log", bytes("bc"))
-      yield* storage.appendAndSync("log", bytes("def"))
-      expect(yield* stats).toMatchObject({ fileSyncs: 3, folderSyncs: 1, filesOpened: 1, bytesAppended: 6 })
-      // Another file evicts the handle: the next call on "log" reopens it (slow path again).
-      yield* storage.appendAndSync("other", bytes("x"))
-      yield* storage.appendAndSync("log", bytes("g"))
-      expect(yield* stats).toMatchObject({ fileSyncs: 5, filesOpened: 3, openFiles: 1 })
-      expect(fs.readFileSync(path.join(folder, "log"), "utf8")).toBe("abcdefg")
-      const failed = yield* Effect.either(storage.appendAndSync("../escape", bytes("no")))
-      expect(Either.isLeft(failed) && failed.left.operation).toBe("append")
+      const failedWrite = yield* Effect.either(storage.writeAtAndSync("log", 0, bytes("a")))
+      expect(Either.isLeft(failedWrite) && failedWrite.left.operation).toBe("writeAt")
+      yield* storage.preallocate("log", 8)
+      expect(fs.readFileSync(path.join(folder, "log"))).toEqual(Buffer.alloc(8))
+      expect(yield* stats).toMatchObject({ fileSyncs: 1, folderSyncs: 1, filesOpened: 2, bytesPreallocated: 8 })
+      yield* storage.writeAtAndSync("log", 0, bytes("ab"))
+      yield* storage.writeAtAndSync("log", 2, bytes("cd"))
+      // Past the preallocated end is allowed too (the file grows); a smaller preallocate changes nothing.
+      yield* storage.writeAtAndSync("log", 7, bytes("xyz"))
+      yield* storage.preallocate("log", 4)
+      expect(yield* stats).toMatchObject({ fileSyncs: 4, folderSyncs: 1, bytesWrittenInPlace: 7, bytesPreallocated: 8 })
+      // Another file evicts the handle: the next write on "log" reopens it (slow path).
+      yield* storage.preallocate("other", 1)
+      yield* storage.writeAtAndSync("log", 4, bytes("e"))
+      expect(yield* stats).toMatchObject({ openFiles: 1, bytesWrittenInPlace: 8 })
+      expect(fs.readFileSync(path.join(folder, "log"), "latin1")).toBe("abcde\0\0xyz")
+      const badOffset = yield* Effect.either(storage.writeAtAndSync("log", -1, bytes("no")))
+      expect(Either.isLeft(badOffset) && badOffset.left.operation).toBe("writeAt")
+      const escape = yield* Effect.either(storage.preallocate("../escape", 10))
+      expect(Either.isLeft(escape) && escape.left.operation).toBe("preallocate")
     }))
 
   it.scoped("writeAtomic replaces the whole file and a crashed write's temp file is cleaned up", () =>

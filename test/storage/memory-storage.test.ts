@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Option, Random } from "effect"
+import { Effect, Either, Exit, Fiber, Option, Random, TestClock } from "effect"
 import { MemoryDisk, memoryStorageLayer } from "../../src/storage/memory-storage.js"
 import { Storage } from "../../src/storage/Storage.js"
 
@@ -20,12 +20,40 @@ describe("MemoryDisk", () => {
       expect(text(yield* disk.storage().read("log"))).toEqual(Option.some("durable|"))
     }))
 
-  it.effect("appendAndSync is durable at once: a crash right after keeps it", () =>
+  it.effect("preallocate and writeAtAndSync are durable at once: a crash right after keeps them", () =>
     Effect.gen(function* () {
       const disk = MemoryDisk.make()
-      yield* disk.storage().appendAndSync("log", bytes("kept"))
+      yield* disk.storage().preallocate("log", 6)
+      yield* disk.storage().writeAtAndSync("log", 1, bytes("kept"))
       expect(yield* disk.crash({ _tag: "DropUnsynced" })).toEqual([{ name: "log", unsyncedBytes: 0, keptBytes: 0, removed: false }])
-      expect(text(yield* disk.storage().read("log"))).toEqual(Option.some("kept"))
+      expect(Option.map(yield* disk.storage().read("log"), (content) => [...content])).toEqual(Option.some([0, ...bytes("kept"), 0]))
+      const missing = yield* Effect.either(disk.storage().writeAtAndSync("nothing", 0, bytes("x")))
+      expect(Either.isLeft(missing)).toBe(true)
+    }))
+
+  it.effect("an in-place write still in flight at a crash is lost, or torn to a seeded prefix", () =>
+    Effect.gen(function* () {
+      const landed = new Set<string>()
+      for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+        const disk = MemoryDisk.make({ syncDelay: "10 millis" })
+        const preallocating = yield* Effect.fork(disk.storage().preallocate("log", 4))
+        yield* TestClock.adjust("10 millis")
+        yield* Fiber.join(preallocating)
+        const writing = yield* Effect.fork(disk.storage().writeAtAndSync("log", 2, bytes("abcdef")))
+        yield* Effect.yieldNow()
+        const [report] = yield* disk.crash({ _tag: "TornWrite", random: Random.make(seed) })
+        // The write cannot be interrupted: it ends when its sync delay does, failed (the disk crashed under it).
+        yield* TestClock.adjust("10 millis")
+        expect(Exit.isFailure(yield* Fiber.await(writing))).toBe(true)
+        const content = new TextDecoder().decode(Option.getOrThrow(yield* disk.storage().read("log")))
+        expect(report!.unsyncedBytes).toBe(6)
+        expect(report!.keptBytes).toBeLessThan(6)
+        const kept = report!.keptBytes
+        expect(content.slice(2, 2 + kept)).toBe("abcdef".slice(0, kept))
+        expect(content.length).toBe(Math.max(4, 2 + kept))
+        landed.add(content)
+      }
+      expect(landed.size).toBeGreaterThan(1)
     }))
 
   it.effect("a torn write keeps a seeded random prefix of the unsynced bytes", () =>
