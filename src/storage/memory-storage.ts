@@ -2,10 +2,11 @@
  * In-memory `Storage` for simulations, with crash semantics. Every file has durable bytes
  * (synced) and unsynced bytes (appended since the last sync). `MemoryDisk.crash` models a power
  * loss: unsynced bytes are dropped, or with `TornWrite` a random prefix of them survives, and a
- * file whose name was never synced disappears. A `writeAtAndSync` still in flight (its sync delay
- * not over) is lost, or with `TornWrite` a random prefix of it lands. A disk outlives the node using it: a restarted
- * node gets a fresh handle (`disk.storage()` / `memoryStorageLayer(disk)`) on the same bytes,
- * while handles from before the crash fail, so a killed node's stray fibers cannot write.
+ * file whose name was never synced disappears. A `writeAtAndSync` still in flight (its sync
+ * delay not over) is lost, or with `TornWrite` a random prefix of it lands. A disk outlives the
+ * node using it: a restarted node gets a fresh handle (`disk.storage()` /
+ * `memoryStorageLayer(disk)`) on the same bytes, while handles from before the crash fail, so a
+ * killed node's stray fibers cannot write.
  */
 import { Duration, Effect, Layer, Option, type Random } from "effect"
 import { invalidNameReason, invalidPrefixReason } from "./names.js"
