@@ -1,6 +1,6 @@
 /**
- * A bounded cache of open file handles, least recently used first out. The WAL appends and
- * syncs the same file thousands of times per second, so reopening per call would dominate;
+ * A bounded cache of open file handles, least recently used first out. The WAL writes the same
+ * file thousands of times per second, so reopening per call would dominate;
  * the bound keeps a node from running out of descriptors however many files it touches.
  * A handle evicted while in use is closed when its last user finishes.
  */

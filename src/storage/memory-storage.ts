@@ -119,7 +119,6 @@ export class MemoryDisk {
           ? yield* mode.random.nextIntBetween(0, unsyncedBytes + 1)
           : 0
         file.length = file.durableLength + keptBytes
-        file.durableLength = file.length
         const inFlight = this.inFlightWrites.get(name)
         const tornBytes = mode._tag === "TornWrite" && inFlight !== undefined
           ? yield* mode.random.nextIntBetween(0, inFlight.bytes.byteLength)
