@@ -81,6 +81,17 @@ interface ActiveSegment {
  * the project's VM, once per 1 MiB of log, against 0.5-0.7 ms saved on every group commit.
  */
 const PREALLOCATE_BYTES = 1 << 20
+/**
+ * A new segment starts with this much and doubles up to PREALLOCATE_BYTES: every start opens a
+ * segment, so a node that restarts often or writes little keeps small files.
+ */
+const FIRST_PREALLOCATION_BYTES = 64 << 10
+
+/** The segment's next length once `end` bytes must fit (never past the segment size unless `end` is). */
+export const preallocationTarget = (allocatedBytes: number, end: number, segmentBytes: number): number => {
+  const stepBytes = Math.min(PREALLOCATE_BYTES, Math.max(FIRST_PREALLOCATION_BYTES, allocatedBytes))
+  return Math.max(end, Math.min(segmentBytes, allocatedBytes + stepBytes))
+}
 
 /** What the store knows about the log on disk, valid after a successful `load`. */
 interface Writer {
@@ -199,7 +210,7 @@ class WalStore {
     const end = offset + bytes.byteLength
     const write = Effect.tap(this.storage.writeAtAndSync(name, offset, bytes), () => { this.counters.fsyncs++ })
     if (end <= active.allocatedBytes) return write
-    const target = Math.max(end, Math.min(this.segmentBytes, active.allocatedBytes + PREALLOCATE_BYTES))
+    const target = preallocationTarget(active.allocatedBytes, end, this.segmentBytes)
     return Effect.zipRight(
       Effect.tap(this.storage.preallocate(name, target), () => { active.allocatedBytes = target }),
       write

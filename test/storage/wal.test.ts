@@ -7,7 +7,7 @@ import { Effect, Either, Layer, Option } from "effect"
 import { defaultConfig } from "../../src/config/load.js"
 import { fileStorageLayer } from "../../src/storage/file-storage.js"
 import { MemoryDisk } from "../../src/storage/memory-storage.js"
-import { makeRaftStore, RaftStore, SNAPSHOT_FILE } from "../../src/storage/wal.js"
+import { makeRaftStore, preallocationTarget, RaftStore, SNAPSHOT_FILE } from "../../src/storage/wal.js"
 import { encodeSnapshot } from "../../src/storage/wal-record.js"
 import { entries, entry, openStore, restart } from "./wal-helpers.js"
 
@@ -36,6 +36,32 @@ describe("RaftStore", () => {
       expect(loaded.entries[next - 2]).toEqual(entry(next - 1, 5))
     }))
 
+  it("preallocates a new segment 64 KiB first, doubling up to 1 MiB steps, within the segment size", () => {
+    const KiB = 1 << 10
+    const segmentBytes = 4 << 20
+    const lengths: Array<number> = []
+    for (let allocated = 0; allocated < segmentBytes; allocated = preallocationTarget(allocated, allocated + 1, segmentBytes)) {
+      lengths.push(preallocationTarget(allocated, allocated + 1, segmentBytes) / KiB)
+    }
+    expect(lengths).toEqual([64, 128, 256, 512, 1024, 2048, 3072, 4096])
+    // A write larger than the step gets what it needs, even past the segment size (one huge record).
+    expect(preallocationTarget(64 * KiB, 300 * KiB, segmentBytes)).toBe(300 * KiB)
+    expect(preallocationTarget(0, 5 << 20, segmentBytes)).toBe(5 << 20)
+  })
+
+  it.effect("a segment opened by a restart takes 64 KiB on disk, not a whole step", () =>
+    Effect.gen(function* () {
+      const disk = MemoryDisk.make()
+      const { store } = yield* openStore(disk)
+      yield* store.persist({ entries: entries(1, 3) })
+      const { store: again } = yield* openStore(disk)
+      yield* again.persist({ entries: entries(4, 4) })
+      const names = yield* disk.storage().list("wal-")
+      expect(names.length).toBe(2)
+      const sizes = names.map((name) => Option.getOrThrow(disk.durableContent(name)).byteLength)
+      for (const size of sizes) expect(size).toBeLessThanOrEqual(64 << 10)
+    }))
+
   it.effect("one batch of hard state, truncation and 500 entries costs exactly one fsync", () =>
     Effect.gen(function* () {
       const disk = MemoryDisk.make()
@@ -44,7 +70,7 @@ describe("RaftStore", () => {
       const before = (yield* store.stats).fsyncs
       yield* store.persist({ hardState: { term: 2, vote: "n1" }, truncateFrom: 5, entries: entries(5, 504, 2) })
       expect((yield* store.stats).fsyncs - before).toBe(1)
-      // The third: the segment's preallocation, once per MiB of log.
+      // The third: the segment's first preallocation (64 KiB, doubling up to 1 MiB steps).
       expect(disk.stats.syncs).toBe(3)
     }))
 
@@ -169,7 +195,7 @@ describe("RaftStore", () => {
 
   it.effect("after a failed write it refuses to persist until loaded again", () =>
     Effect.gen(function* () {
-      // Room for two MiB of preallocated segments (the one being written, the next one after a reload), not for 2.4 MB of records in one.
+      // Room for two preallocated segments (the one being written, the next one after a reload), not for 2.4 MB of records in one.
       const disk = MemoryDisk.make({ capacityBytes: (2 << 20) + 2000 })
       const { store } = yield* openStore(disk, 4 << 20)
       yield* store.persist({ entries: entries(1, 5) })
