@@ -45,7 +45,9 @@ export const RaftConfig = Schema.Struct({
 
 export const StorageConfig = Schema.Struct({
   walSegmentBytes: Positive,
+  /** A Raft batch's log write is split into writes (one fsync each) of at most this many entries... */
   groupCommitMaxEntries: Positive,
+  /** ...and at most this many bytes of entry data (an entry larger than this goes alone). */
   groupCommitMaxBytes: Positive
 })
 

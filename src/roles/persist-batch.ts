@@ -3,10 +3,12 @@
  * durable with one call (one fsync). This merges the persist outputs of consecutive steps into
  * one, preserving their meaning: a later truncation removes earlier-batched entries it covers
  * and, if it reaches below them, truncates storage too. Snapshots are not merged: the role
- * flushes before a step that carries one.
+ * flushes before a step that carries one. A merged batch is written in chunks of at most
+ * storage.groupCommitMaxEntries entries and groupCommitMaxBytes bytes (`chunkBatch`).
  */
 import type { Entry } from "../raft/messages.js"
 import type { HardState, PersistOutput } from "../raft/types.js"
+import { utf8Bytes } from "../raft/utf8.js"
 
 export interface PersistBatch {
   hardState: HardState | undefined
@@ -32,4 +34,26 @@ export const mergePersist = (batch: PersistBatch, persist: PersistOutput): void 
     }
   }
   for (const entry of persist.entries) batch.entries.push(entry)
+}
+
+/**
+ * The batch as consecutive writes of at most `maxEntries` entries and `maxBytes` bytes of entry
+ * data (at least one entry each, so an entry larger than `maxBytes` still goes alone). Hard
+ * state and truncation go with the first. Written in order, they leave the same log.
+ */
+export const chunkBatch = (batch: PersistBatch, maxEntries: number, maxBytes: number): Array<PersistBatch> => {
+  const chunks: Array<PersistBatch> = [{ hardState: batch.hardState, truncateFrom: batch.truncateFrom, entries: [] }]
+  let bytes = 0
+  for (const entry of batch.entries) {
+    let chunk = chunks[chunks.length - 1]!
+    const size = utf8Bytes(entry.data)
+    if (chunk.entries.length > 0 && (chunk.entries.length >= maxEntries || bytes + size > maxBytes)) {
+      chunk = { ...emptyBatch() }
+      chunks.push(chunk)
+      bytes = 0
+    }
+    chunk.entries.push(entry)
+    bytes += size
+  }
+  return chunks
 }

@@ -17,7 +17,7 @@ import {
 } from "../raft/index.js"
 import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
-import { emptyBatch, isEmptyBatch, mergePersist, type PersistBatch } from "./persist-batch.js"
+import { chunkBatch, emptyBatch, isEmptyBatch, mergePersist, type PersistBatch } from "./persist-batch.js"
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
 import { KeyedFifo } from "../runtime/keyed-fifo.js"
 import { makeMailbox } from "../runtime/mailbox.js"
@@ -234,12 +234,17 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       for (const event of events) event.done(Exit.fail(error))
     }
 
-    const persistBatch = (batch: PersistBatch) =>
+    const { groupCommitMaxEntries, groupCommitMaxBytes } = config.storage
+    const persistChunk = (chunk: PersistBatch) =>
       store.persist({
-        ...(batch.hardState === undefined ? {} : { hardState: batch.hardState }),
-        ...(batch.truncateFrom === undefined ? {} : { truncateFrom: batch.truncateFrom }),
-        entries: batch.entries
+        ...(chunk.hardState === undefined ? {} : { hardState: chunk.hardState }),
+        ...(chunk.truncateFrom === undefined ? {} : { truncateFrom: chunk.truncateFrom }),
+        entries: chunk.entries
       }).pipe(Effect.tap(() => metrics.inc("troupe_fsync_batches_total", "Durable writes (one fsync each)")))
+    const persistBatch = (batch: PersistBatch) => {
+      const chunks = chunkBatch(batch, groupCommitMaxEntries, groupCommitMaxBytes)
+      return chunks.length === 1 ? persistChunk(chunks[0]!) : Effect.forEach(chunks, persistChunk, { discard: true })
+    }
 
     /** Everything the outputs ask to persist, as few writes as possible (group commit); undefined if nothing. */
     const persistAll = (outputs: ReadonlyArray<RaftOutput>): Effect.Effect<void, StorageError | WalError> | undefined => {

@@ -5,6 +5,7 @@
  */
 import { describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
+import { defaultConfig } from "../../src/config/load.js"
 import { makeSimCluster, type SimCluster } from "../../src/sim/cluster.js"
 import {
   awaitAgreedLeader, awaitConverged, call, check, describeOutcome, expectNoViolations, forEachSeed, localValue, seedsOr,
@@ -12,6 +13,12 @@ import {
 } from "./harness.js"
 
 const lan = { delayMinMs: 1, delayMaxMs: 5 }
+
+/** Every batch's log write split into writes of at most two entries (storage.groupCommitMaxEntries). */
+const tinyGroupCommits = (() => {
+  const config = defaultConfig()
+  return { ...config, storage: { ...config.storage, groupCommitMaxEntries: 2 } }
+})()
 
 /** Writes key `${prefix}${i}` = `${prefix}-${i}` for i in [from, to), some concurrently; all must be acknowledged. */
 const writeRange = (cluster: SimCluster, prefix: string, from: number, to: number) =>
@@ -56,7 +63,9 @@ describe("persistence across restarts", () => {
   it("all nodes crash (some tearing their last write) and restart: every acknowledged write is still there", async () => {
     await forEachSeed(seedsOr([311, 312, 313, 314, 315]), (seed) => Effect.gen(function*() {
       const size = seed % 2 === 0 ? 3 : 5
-      const cluster = yield* makeSimCluster({ seed, size, linkFaults: lan })
+      // Some seeds crash in the middle of a batch written in many small writes.
+      const config = seed % 5 >= 3 ? tinyGroupCommits : undefined
+      const cluster = yield* makeSimCluster({ seed, size, linkFaults: lan, ...(config === undefined ? {} : { config }) })
       yield* awaitAgreedLeader(cluster, 1000)
       yield* writeRange(cluster, "a", 0, 30)
       // Writes still in flight at the crash: their outcome is unknown, so they are not checked.
