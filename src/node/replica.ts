@@ -11,6 +11,7 @@ import type { TransportShape } from "../net/Transport.js"
 import { type ActorHandler, makeDispatcher } from "../roles/dispatcher.js"
 import { type FailureDetectorShape, makeFailureDetector } from "../roles/failure-detector.js"
 import { makeRaftRole, type RaftRoleOptions, type RaftRoleShape } from "../roles/raft-role.js"
+import { onScheduler } from "../runtime/event-loop-turn-scheduler.js"
 import { restartPolicyFrom, type RoleEscalated, supervise } from "../runtime/supervisor.js"
 import type { RaftStoreShape } from "../storage/wal.js"
 import { type KvMachine, makeKvMachine } from "./kv-machine.js"
@@ -78,7 +79,7 @@ export const startReplica = (options: ReplicaOptions): Effect.Effect<Replica, ne
     const roles = yield* Effect.forkScoped(
       Effect.raceAll([
         supervise("raft", raft.run, policy),
-        supervise("dispatcher", options.loopScheduler === undefined ? dispatcher.run : Effect.withScheduler(dispatcher.run, options.loopScheduler), policy),
+        supervise("dispatcher", onScheduler(dispatcher.run, options.loopScheduler), policy),
         supervise("failure-detector", detector.run, policy)
       ])
     )

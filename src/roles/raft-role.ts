@@ -17,9 +17,10 @@ import {
 } from "../raft/index.js"
 import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
-import { chunkBatch, emptyBatch, isEmptyBatch, mergePersist, type PersistBatch } from "./persist-batch.js"
+import { makeBatchWriter } from "./batch-writer.js"
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
 import { KeyedFifo } from "../runtime/keyed-fifo.js"
+import { onScheduler } from "../runtime/event-loop-turn-scheduler.js"
 import { makeMailbox } from "../runtime/mailbox.js"
 import type { ReplicatedStateMachine } from "./state-machine.js"
 
@@ -234,34 +235,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       for (const event of events) event.done(Exit.fail(error))
     }
 
-    const { groupCommitMaxEntries, groupCommitMaxBytes } = config.storage
-    const persistChunk = (chunk: PersistBatch) =>
-      store.persist({
-        ...(chunk.hardState === undefined ? {} : { hardState: chunk.hardState }),
-        ...(chunk.truncateFrom === undefined ? {} : { truncateFrom: chunk.truncateFrom }),
-        entries: chunk.entries
-      }).pipe(Effect.tap(() => metrics.inc("troupe_fsync_batches_total", "Durable writes (one fsync each)")))
-    const persistBatch = (batch: PersistBatch) => {
-      const chunks = chunkBatch(batch, groupCommitMaxEntries, groupCommitMaxBytes)
-      return chunks.length === 1 ? persistChunk(chunks[0]!) : Effect.forEach(chunks, persistChunk, { discard: true })
-    }
-
     /** Everything the outputs ask to persist, as few writes as possible (group commit); undefined if nothing. */
-    const persistAll = (outputs: ReadonlyArray<RaftOutput>): Effect.Effect<void, StorageError | WalError> | undefined => {
-      const writes: Array<Effect.Effect<void, StorageError | WalError>> = []
-      let batch = emptyBatch()
-      for (const output of outputs) {
-        if (output.persist.snapshot === undefined) {
-          mergePersist(batch, output.persist)
-          continue
-        }
-        if (!isEmptyBatch(batch)) writes.push(persistBatch(batch))
-        batch = emptyBatch()
-        writes.push(store.persist({ ...output.persist, snapshot: output.persist.snapshot }))
-      }
-      if (!isEmptyBatch(batch)) writes.push(persistBatch(batch))
-      return writes.length === 0 ? undefined : writes.length === 1 ? writes[0] : Effect.all(writes, { discard: true })
-    }
+    const persistAll = makeBatchWriter(store, metrics, config.storage)
 
     /** Answers what the outputs settled: applied entries, reads, discarded proposals. */
     const settle = (outputs: ReadonlyArray<RaftOutput>): void => {
@@ -372,7 +347,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       }),
       Effect.forever
     )
-    const loop = options.loopScheduler === undefined ? batches : Effect.withScheduler(batches, options.loopScheduler)
+    const loop = onScheduler(batches, options.loopScheduler)
     // A bare sleep loop: a Schedule-driven repeat costs several times more per tick, 100 times a second.
     const tick: RaftEvent = { _tag: "Tick" }
     const ticker = Effect.forever(Effect.zipRight(Effect.sync(() => mailbox.offer(tick)), Effect.sleep(config.raft.tick)))

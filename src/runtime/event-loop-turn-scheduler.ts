@@ -9,7 +9,7 @@
  * event-loop turn later as with Effect's per-fiber `Scheduler.makeBatched` runners. A bound on
  * the rounds per turn keeps a fiber that keeps yielding from starving I/O.
  */
-import { Scheduler } from "effect"
+import { Effect, Scheduler } from "effect"
 
 const maxRoundsPerTurn = 16
 
@@ -44,3 +44,7 @@ export const eventLoopTurnScheduler: Scheduler.Scheduler = Scheduler.make((task)
     setImmediate(drain)
   }
 })
+
+/** `effect` on `scheduler` when one is given, else on the ambient one (a simulation's). */
+export const onScheduler = <A, E, R>(effect: Effect.Effect<A, E, R>, scheduler: Scheduler.Scheduler | undefined): Effect.Effect<A, E, R> =>
+  scheduler === undefined ? effect : Effect.withScheduler(effect, scheduler)
