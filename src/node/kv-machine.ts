@@ -7,12 +7,14 @@ import type { TroupeConfig } from "../../config/schema.js"
 import type { KvCommand, KvQuery, KvResult } from "../../actors/kv/commands.js"
 import { decodeCommandJson } from "../../actors/kv/decode-command.js"
 import {
-  answerQuery, applyCommand, emptyKvState, type KvState, restoreKv, snapshotKv
+  answerQuery, applyCommand, captureKv, emptyKvState, type KvState, restoreKv, snapshotKv
 } from "../../actors/kv/state-machine.js"
 import type { ReplicatedStateMachine } from "../roles/state-machine.js"
 
 export interface KvMachine extends ReplicatedStateMachine {
   readonly query: (query: KvQuery) => KvResult
+  /** The whole snapshot at once (tests compare replicas with it). */
+  readonly snapshot: () => string
   readonly malformedEntries: () => number
 }
 
@@ -28,6 +30,7 @@ export const makeKvMachine = (limits: TroupeConfig["kv"]): KvMachine => {
       }
       return applyCommand(state, command, limits)
     },
+    capture: () => captureKv(state),
     snapshot: () => snapshotKv(state),
     restore: (data) => { state = restoreKv(data) },
     reset: () => { state = emptyKvState() },

@@ -20,7 +20,7 @@ import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { makeBatchWriter } from "./batch-writer.js"
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
 import { KeyedFifo } from "../runtime/keyed-fifo.js"
-import { onScheduler } from "../runtime/event-loop-turn-scheduler.js"
+import { nextEventLoopTurn, onScheduler } from "../runtime/event-loop-turn-scheduler.js"
 import { makeMailbox } from "../runtime/mailbox.js"
 import type { ReplicatedStateMachine } from "./state-machine.js"
 
@@ -75,7 +75,8 @@ export interface RaftRoleOptions {
    * Where the loop fiber runs when it wakes. A live node passes `eventLoopTurnScheduler`
    * (src/runtime): the loop then wakes once per event-loop turn with everything that arrived in
    * it, instead of once per request. Simulations keep Effect's default (deterministic under
-   * virtual time).
+   * virtual time). With it, a snapshot being serialized also leaves each event-loop turn's I/O
+   * to run between its slices; without it, the slices only yield to other fibers.
    */
   readonly loopScheduler?: Scheduler.Scheduler | undefined
 }
@@ -97,6 +98,10 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const readWaiters = new KeyedFifo<Reply<void>>()
     const parkedReads: Array<{ index: number; done: Reply<void> }> = []
     let nextReadId = 1
+    /** A snapshot being serialized in the background (at most one), then ready to compact with. */
+    let snapshotting = false
+    let snapshotReady: { readonly index: number; readonly data: string } | undefined
+    const betweenSlices = options.loopScheduler === undefined ? Effect.yieldNow() : nextEventLoopTurn
 
     /**
      * (Re)builds the core from durable storage: at start and after the loop crashed (say, a
@@ -125,6 +130,9 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       pendingProposals.clear()
       readWaiters.clear()
       parkedReads.length = 0
+      // A serializer of the lost state ended with the loop that forked it.
+      snapshotting = false
+      snapshotReady = undefined
       currentStatus = statusOf(state)
     })
 
@@ -270,15 +278,40 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       return Effect.zipRight(sendEarly, late.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(late), settleAll))
     }
 
-    /** A snapshot at the applied index once the log has grown past the threshold: its outputs, or why it was refused. */
-    const compact = (): { outputs: Array<RaftOutput>; refused?: string } => {
-      const outputs: Array<RaftOutput> = []
-      if (state.appliedIndex - lastSnapshotIndex < config.raft.snapshotThresholdEntries) return { outputs }
+    const serializeSlices = (next: () => string | undefined): Effect.Effect<string> =>
+      Effect.suspend(() => {
+        const data = next()
+        return data === undefined ? Effect.zipRight(betweenSlices, serializeSlices(next)) : Effect.succeed(data)
+      })
+
+    /**
+     * Snapshots in two steps once the log has grown past the threshold. The state machine's
+     * state is copied at the applied index and serialized a slice at a time in the background
+     * (the whole JSON of 100,000 keys at once held the loop 45-95 ms here, long enough under load
+     * for followers to start an election); a later batch compacts with it.
+     */
+    const compact: Effect.Effect<void, StorageError | WalError> = Effect.suspend(() => {
+      const ready = snapshotReady
+      if (ready !== undefined) {
+        snapshotReady = undefined
+        const outputs: Array<RaftOutput> = []
+        const output = stepInto({ _tag: "Compact", index: ready.index, data: ready.data }, outputs)
+        if (output.compactRejected !== undefined) return Effect.logWarning(`snapshot at ${ready.index} refused: ${output.compactRejected}`)
+        // Not persisted: a leader's newer snapshot was installed meanwhile.
+        if (output.persist.snapshot === undefined) return Effect.void
+        lastSnapshotIndex = ready.index
+        return flush(outputs, state.term)
+      }
+      if (snapshotting || state.appliedIndex - lastSnapshotIndex < config.raft.snapshotThresholdEntries) return Effect.void
+      snapshotting = true
       const index = state.appliedIndex
-      const output = stepInto({ _tag: "Compact", index, data: machine.snapshot() }, outputs)
-      if (output.compactRejected === undefined) lastSnapshotIndex = index
-      return output.compactRejected === undefined ? { outputs } : { outputs, refused: `snapshot at ${index} refused: ${output.compactRejected}` }
-    }
+      const serializer = serializeSlices(machine.capture()).pipe(
+        Effect.map((data) => { snapshotReady = { index, data } }),
+        Effect.catchAllCause((cause) => Effect.logWarning(`snapshot at ${index} failed`, cause)),
+        Effect.ensuring(Effect.sync(() => { snapshotting = false }))
+      )
+      return Effect.asVoid(Effect.fork(serializer))
+    })
 
     /**
      * Steps every event of a batch (all proposals as one Propose, all reads as one ReadIndex);
@@ -327,9 +360,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       const { outputs, ticked } = stepBatch(events)
       return Effect.zipRight(flush(outputs, durableTerm), Effect.suspend(() => {
         if (ticked) expireProposals()
-        const compaction = compact()
-        const done = compaction.refused === undefined ? publishStatus : Effect.zipRight(Effect.logWarning(compaction.refused), publishStatus)
-        return compaction.outputs.length === 0 ? done : Effect.zipRight(flush(compaction.outputs, state.term), done)
+        return Effect.zipRight(compact, publishStatus)
       }))
     }
 

@@ -5,7 +5,12 @@
 export interface ReplicatedStateMachine {
   /** Applies one committed command; the result goes back to whoever proposed it. */
   readonly apply: (data: string, index: number) => unknown
-  readonly snapshot: () => string
+  /**
+   * Copies the state as of now and returns its serializer: each call serializes one more slice
+   * and the last returns the snapshot. The loop runs between slices, so a large state never
+   * stalls it for long (the copy is the only part done at once).
+   */
+  readonly capture: () => () => string | undefined
   readonly restore: (data: string) => void
   /** Back to the empty state (before replaying from storage). */
   readonly reset: () => void

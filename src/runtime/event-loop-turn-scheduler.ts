@@ -48,3 +48,9 @@ export const eventLoopTurnScheduler: Scheduler.Scheduler = Scheduler.make((task)
 /** `effect` on `scheduler` when one is given, else on the ambient one (a simulation's). */
 export const onScheduler = <A, E, R>(effect: Effect.Effect<A, E, R>, scheduler: Scheduler.Scheduler | undefined): Effect.Effect<A, E, R> =>
   scheduler === undefined ? effect : Effect.withScheduler(effect, scheduler)
+
+/** Resumes in a later event-loop turn, after this turn's I/O (live only: it is not virtual time). */
+export const nextEventLoopTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const immediate = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(immediate))
+})

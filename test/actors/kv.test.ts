@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { KvCommand } from "../../actors/kv/commands.js"
-import { answerQuery, applyCommand, emptyKvState, restoreKv, snapshotKv } from "../../actors/kv/state-machine.js"
+import * as fc from "fast-check"
+import { answerQuery, applyCommand, captureKv, emptyKvState, restoreKv, snapshotKv } from "../../actors/kv/state-machine.js"
 import { keyProblem, valueProblem } from "../../actors/kv/validate.js"
 
 const limits = { maxSessions: 3, maxTotalBytes: 1000, maxKeysListed: 2 }
@@ -67,6 +68,29 @@ describe("kv state machine", () => {
     expect(restored.data.get("a")).toBe("1")
     expect(restored.totalBytes).toBe(state.totalBytes)
     expect(applyCommand(restored, put("a", "1", "c", 5), limits)).toEqual({ _tag: "value", value: null })
+  })
+
+  it("a captured snapshot, serialized in slices while writes go on, is the state at capture", () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 8 }), fc.nat(5)), { maxLength: 60 }),
+      fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 8 })), { maxLength: 20 }),
+      fc.integer({ min: 1, max: 7 }),
+      (before, after, sliceSize) => {
+        const state = emptyKvState()
+        before.forEach(([key, value, client], seq) => applyCommand(state, put(key, value, `c${client}`, seq + 1), limits))
+        const expected = snapshotKv(state)
+        const next = captureKv(state, sliceSize)
+        let text: string | undefined
+        let slices = 0
+        for (const [key, value] of after) {
+          applyCommand(state, put(key, value, "late", ++slices), limits)
+          text ??= next()
+        }
+        while (text === undefined) text = next()
+        expect(text).toBe(expected)
+        expect(restoreKv(text).data).toEqual(restoreKv(expected).data)
+      }
+    ))
   })
 })
 
