@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { crc32 } from "../../src/storage/crc32.js"
+import { crc32, crc32ByTable } from "../../src/storage/crc32.js"
 
 const ascii = (text: string) => new TextEncoder().encode(text)
 
@@ -16,6 +16,17 @@ describe("crc32", () => {
       fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(), (bytes, cut) => {
         const split = bytes.length === 0 ? 0 : cut % (bytes.length + 1)
         expect(crc32(bytes, split, bytes.length, crc32(bytes, 0, split))).toBe(crc32(bytes))
+      })
+    )
+  })
+
+  it("the table-driven fallback and the runtime's checksum agree", () => {
+    expect(crc32ByTable(ascii("123456789"))).toBe(0xcbf43926)
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), fc.nat(), (bytes, a, b, seed) => {
+        const start = a % (bytes.length + 1)
+        const end = start + (b % (bytes.length - start + 1))
+        expect(crc32(bytes, start, end, seed)).toBe(crc32ByTable(bytes, start, end, seed))
       })
     )
   })
