@@ -4,7 +4,7 @@ import { Effect, Either, Fiber, Logger, Option, Random, TestClock } from "effect
 import type { Entry } from "../../src/raft/messages.js"
 import { MemoryDisk } from "../../src/storage/memory-storage.js"
 import { SNAPSHOT_FILE } from "../../src/storage/wal.js"
-import { entriesPayloads, framePayloads, scanFrames } from "../../src/storage/wal-record.js"
+import { decodeSnapshotFile, encodeSnapshot, entriesPayloads, framePayloads, scanFrames } from "../../src/storage/wal-record.js"
 import { copyDisk, entries, openStore, restart } from "./wal-helpers.js"
 
 const SEGMENT = "wal-00000001.log"
@@ -169,6 +169,30 @@ describe("RaftStore recovery", () => {
       yield* disk.storage().writeAtomic(SNAPSHOT_FILE, snapshot)
       const result = yield* Effect.either(restart(disk))
       expect(Either.isLeft(result) && result.left._tag).toBe("WalError")
+    }))
+
+  it("a snapshot file keeps its data as it is (newlines, quotes, any Unicode) and refuses a bad header", () => {
+    fc.assert(fc.property(fc.nat(), fc.nat(), fc.fullUnicodeString(), (index, term, data) => {
+      const encoded = encodeSnapshot({ index, term, data })
+      expect(decodeSnapshotFile(encoded)).toEqual(Either.right({ index, term, data }))
+    }))
+    // The data goes in as it is, not escaped inside the header.
+    const jsonData = JSON.stringify({ data: [["k", "v\n"]] })
+    expect(encodeSnapshot({ index: 1, term: 1, data: jsonData }).byteLength).toBe(8 + `{"format":2,"index":1,"term":1}\n`.length + jsonData.length)
+    const badHeaders = ['{"format":3,"index":1,"term":1}', '{"format":2,"index":-1,"term":1}', '{"format":2,"term":1}', "[2]"]
+    for (const header of badHeaders) expect(Either.isLeft(decodeSnapshotFile(framePayloads([`${header}\ndata`])))).toBe(true)
+  })
+
+  it.effect("a snapshot file of the first format (the data escaped inside the JSON) still loads", () =>
+    Effect.gen(function* () {
+      const disk = MemoryDisk.make()
+      const { store } = yield* openStore(disk)
+      yield* store.persist({ entries: entries(1, 5) })
+      const data = JSON.stringify({ data: [["a", "1"]], sessions: [] })
+      yield* disk.storage().writeAtomic(SNAPSHOT_FILE, framePayloads([JSON.stringify({ index: 3, term: 1, data })]))
+      const { loaded } = yield* restart(disk)
+      expect(loaded.snapshot).toEqual(Option.some({ index: 3, term: 1, data }))
+      expect(loaded.entries).toEqual(entries(4, 5))
     }))
 })
 
