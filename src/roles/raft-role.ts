@@ -286,9 +286,10 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
 
     /**
      * Snapshots in two steps once the log has grown past the threshold. The state machine's
-     * state is copied at the applied index and serialized a slice at a time in the background
-     * (the whole JSON of 100,000 keys at once held the loop 45-95 ms here, long enough under load
-     * for followers to start an election); a later batch compacts with it.
+     * state is copied at the applied index, serialized a slice at a time and written to its file
+     * in the background (the whole JSON of 100,000 keys at once held the loop 45-95 ms here, and
+     * writing it as long again: under load, long enough for followers to start an election); a
+     * later batch compacts with it, the file already written.
      */
     const compact: Effect.Effect<void, StorageError | WalError> = Effect.suspend(() => {
       const ready = snapshotReady
@@ -305,9 +306,16 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       if (snapshotting || state.appliedIndex - lastSnapshotIndex < config.raft.snapshotThresholdEntries) return Effect.void
       snapshotting = true
       const index = state.appliedIndex
+      const term = state.log.termAt(index)!
       const serializer = serializeSlices(machine.capture()).pipe(
+        Effect.tap((data) => store.saveSnapshot({ index, term, data })),
         Effect.map((data) => { snapshotReady = { index, data } }),
-        Effect.catchAllCause((cause) => Effect.logWarning(`snapshot at ${index} failed`, cause)),
+        Effect.catchAllCause((cause) =>
+          Effect.zipRight(
+            // Tried again once another threshold's worth of entries is applied.
+            Effect.sync(() => { lastSnapshotIndex = Math.max(lastSnapshotIndex, index) }),
+            Effect.logWarning(`snapshot at ${index} failed`, cause)
+          )),
         Effect.ensuring(Effect.sync(() => { snapshotting = false }))
       )
       return Effect.asVoid(Effect.fork(serializer))

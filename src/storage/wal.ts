@@ -57,6 +57,12 @@ export interface RaftStoreShape {
   /** Replays the log (repairing a bad tail); must run before `persist`. */
   readonly load: Effect.Effect<LoadedLog, StorageError | WalError>
   readonly persist: (batch: PersistBatch) => Effect.Effect<void, StorageError | WalError>
+  /**
+   * Writes the node's own snapshot file ahead of the `persist` that compacts with it (which then
+   * skips the file), beside other persists: a state of many MB is written while the log goes on.
+   * Does nothing if the file already holds a snapshot at this index or later.
+   */
+  readonly saveSnapshot: (snapshot: SnapshotData) => Effect.Effect<void, StorageError | WalError>
   readonly stats: Effect.Effect<RaftStoreStats>
 }
 
@@ -107,6 +113,10 @@ class WalStore {
   private readonly counters = { fsyncs: 0, bytesWritten: 0, records: 0, persists: 0, segmentsDeleted: 0, snapshotsWritten: 0, tailsRepaired: 0 }
   /** Undefined before `load` and after a failed write (memory and disk may disagree then). */
   private writer: Writer | undefined
+  /** What the snapshot file holds (set by load and every write of it), and the lock of its writes. */
+  private fileSnapshot: SnapshotPoint | undefined
+  private loaded = false
+  private readonly snapshotFileLock = Effect.unsafeMakeSemaphore(1)
 
   constructor(
     private readonly storage: StorageShape,
@@ -119,7 +129,9 @@ class WalStore {
 
   readonly load: Effect.Effect<LoadedLog, StorageError | WalError> = Effect.gen(this, function* () {
     this.writer = undefined
-    const snapshot = yield* this.readSnapshot()
+    const snapshot = yield* this.snapshotFileLock.withPermits(1)(this.readSnapshot())
+    this.fileSnapshot = Option.match(snapshot, { onNone: () => undefined, onSome: ({ index, term }) => ({ index, term }) })
+    this.loaded = true
     const replayer = yield* this.replaySegments
     const log = replayer.log
     let clearsLog = false
@@ -153,9 +165,9 @@ class WalStore {
       if (Either.isLeft(plan)) return yield* plan.left
       this.writer = undefined
       if (batch.snapshot !== undefined) {
-        yield* this.storage.writeAtomic(SNAPSHOT_FILE, encodeSnapshot(batch.snapshot))
-        this.counters.snapshotsWritten++
-        w.snapshot = { index: batch.snapshot.index, term: batch.snapshot.term }
+        const { index, term } = batch.snapshot
+        yield* this.writeSnapshotFile(batch.snapshot, (held) => held.index === index && held.term === term)
+        w.snapshot = { index, term }
       }
       applyToTerms(w.terms, batch, plan.right.clearsLog)
       if (batch.hardState !== undefined) w.hardState = batch.hardState
@@ -164,6 +176,25 @@ class WalStore {
       this.counters.persists++
       this.writer = w
     })
+  }
+
+  saveSnapshot(snapshot: SnapshotData): Effect.Effect<void, StorageError | WalError> {
+    if (!this.loaded) return Effect.fail(new WalError({ reason: "the log is not loaded (call load first)" }))
+    return this.writeSnapshotFile(snapshot, (held) => held.index >= snapshot.index)
+  }
+
+  /**
+   * Writes the snapshot file unless `alreadyThere` says what it holds will do. One write at a
+   * time, and whole: an interrupted caller waits for the rename, so `fileSnapshot` stays true.
+   */
+  private writeSnapshotFile(snapshot: SnapshotData, alreadyThere: (held: SnapshotPoint) => boolean): Effect.Effect<void, StorageError> {
+    return this.snapshotFileLock.withPermits(1)(Effect.suspend(() => {
+      if (this.fileSnapshot !== undefined && alreadyThere(this.fileSnapshot)) return Effect.void
+      return Effect.tap(this.storage.writeAtomic(SNAPSHOT_FILE, encodeSnapshot(snapshot)), () => {
+        this.fileSnapshot = { index: snapshot.index, term: snapshot.term }
+        this.counters.snapshotsWritten++
+      })
+    })).pipe(Effect.uninterruptible)
   }
 
   private readSnapshot(): Effect.Effect<Option.Option<SnapshotData>, StorageError | WalError> {
@@ -275,6 +306,7 @@ export const makeRaftStore = (storage: StorageShape, config: RaftStoreConfig): E
     return {
       load: lock.withPermits(1)(store.load),
       persist: (batch) => lock.withPermits(1)(store.persist(batch)),
+      saveSnapshot: (snapshot) => store.saveSnapshot(snapshot),
       stats: store.stats
     }
   })

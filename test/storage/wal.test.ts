@@ -123,6 +123,30 @@ describe("RaftStore", () => {
       expect(loaded.hardState).toEqual({ term: 2, vote: "a" })
     }))
 
+  it.effect("a snapshot saved ahead is written once: its compaction skips the file, and a crash between the two loses nothing", () =>
+    Effect.gen(function* () {
+      const disk = MemoryDisk.make()
+      const unloaded = yield* makeRaftStore(disk.storage(), { walSegmentBytes: 4096 })
+      expect(Either.isLeft(yield* Effect.either(unloaded.saveSnapshot({ index: 1, term: 1, data: "x" })))).toBe(true)
+      const { store } = yield* openStore(disk)
+      yield* store.persist({ entries: entries(1, 30, 1) })
+      yield* store.saveSnapshot({ index: 20, term: 1, data: "state@20" })
+      // The log goes on while the file is written; a crash now keeps the snapshot and every entry after it.
+      yield* store.persist({ entries: entries(31, 32, 1) })
+      const crashed = yield* restart(disk)
+      expect(crashed.loaded.snapshot).toEqual(Option.some({ index: 20, term: 1, data: "state@20" }))
+      expect(crashed.loaded.entries).toEqual(entries(21, 32, 1))
+      const written = (yield* crashed.store.stats).snapshotsWritten
+      yield* crashed.store.saveSnapshot({ index: 25, term: 1, data: "state@25" })
+      // An older one never replaces it; the compaction with the same one does not write it again.
+      yield* crashed.store.saveSnapshot({ index: 22, term: 1, data: "state@22" })
+      yield* crashed.store.persist({ snapshot: { index: 25, term: 1, data: "state@25" }, entries: [] })
+      expect((yield* crashed.store.stats).snapshotsWritten).toBe(written + 1)
+      const { loaded } = yield* restart(disk)
+      expect(loaded.snapshot).toEqual(Option.some({ index: 25, term: 1, data: "state@25" }))
+      expect(loaded.entries).toEqual(entries(26, 32, 1))
+    }))
+
   it.effect("a snapshot that conflicts with the log clears it (Raft section 7)", () =>
     Effect.gen(function* () {
       const disk = MemoryDisk.make()
