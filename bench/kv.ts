@@ -85,6 +85,10 @@ const mainPhases = (options: BenchOptions, config: TroupeConfig, binDir: string,
     const leader = yield* cluster.awaitStableLeader(LEADER_WITHIN, Duration.times(config.raft.electionTimeoutMax, 2))
     console.log(`cluster up: ${cluster.addresses.join(", ")}; leader ${leader}`)
     const load = { address: leader, connections: options.connections, threads: options.threads, durationS: options.durationS }
+    if (options.warmupS > 0) {
+      yield* runLoad({ ...load, durationS: options.warmupS, mode: "write", readPath: "/" })
+      console.log(`warm-up done: ${options.warmupS} s of writes, not measured`)
+    }
     const fsyncsBefore = yield* Effect.promise(() => fetchCounter(leader, "troupe_fsync_batches_total", METRICS_TIMEOUT_MS))
     const writes = yield* measuredLoad(cluster, leader, runLoad, { ...load, mode: "write", readPath: "/" })
     const fsyncsAfter = yield* Effect.promise(() => fetchCounter(leader, "troupe_fsync_batches_total", METRICS_TIMEOUT_MS))

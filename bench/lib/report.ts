@@ -105,7 +105,7 @@ export const formatReport = (report: Report): string => {
   return [
     "",
     `troupe KV benchmark: 3 nodes on 127.0.0.1-3, load by ${report.tool}, ${report.options.threads} threads x ` +
-    `${report.options.connections} keep-alive connections, ${report.options.durationS} s per phase`,
+    `${report.options.connections} keep-alive connections, ${report.options.durationS} s per phase (writes after ${report.options.warmupS} s of unmeasured writes)`,
     `machine: ${report.machine.cpus} CPUs, load average ${report.machine.loadAverage.map((l) => l.toFixed(2)).join(" ")} (shared: numbers are noisy), node ${report.machine.node}`,
     `disk: append+fdatasync p50 ${report.fsync.p50Ms.toFixed(2)} ms, p99 ${report.fsync.p99Ms.toFixed(2)} ms (${report.fsync.rounds} rounds)`,
     "",
