@@ -18,6 +18,7 @@ import {
 import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { makeBatchWriter } from "./batch-writer.js"
+import { makeSnapshotTaker } from "./snapshot-taker.js"
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
 import { KeyedFifo } from "../runtime/keyed-fifo.js"
 import { nextEventLoopTurn, onScheduler } from "../runtime/event-loop-turn-scheduler.js"
@@ -98,10 +99,13 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const readWaiters = new KeyedFifo<Reply<void>>()
     const parkedReads: Array<{ index: number; done: Reply<void> }> = []
     let nextReadId = 1
-    /** A snapshot being serialized in the background (at most one), then ready to compact with. */
-    let snapshotting = false
-    let snapshotReady: { readonly index: number; readonly data: string } | undefined
-    const betweenSlices = options.loopScheduler === undefined ? Effect.yieldNow() : nextEventLoopTurn
+    const snapshots = makeSnapshotTaker({
+      machine,
+      store,
+      betweenSlices: options.loopScheduler === undefined ? Effect.yieldNow() : nextEventLoopTurn,
+      // Tried again once another threshold's worth of entries is applied.
+      onFailure: (index) => { lastSnapshotIndex = Math.max(lastSnapshotIndex, index) }
+    })
 
     /**
      * (Re)builds the core from durable storage: at start and after the loop crashed (say, a
@@ -130,9 +134,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       pendingProposals.clear()
       readWaiters.clear()
       parkedReads.length = 0
-      // A serializer of the lost state ended with the loop that forked it.
-      snapshotting = false
-      snapshotReady = undefined
+      snapshots.reset()
       currentStatus = statusOf(state)
     })
 
@@ -278,23 +280,10 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       return Effect.zipRight(sendEarly, late.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(late), settleAll))
     }
 
-    const serializeSlices = (next: () => string | undefined): Effect.Effect<string> =>
-      Effect.suspend(() => {
-        const data = next()
-        return data === undefined ? Effect.zipRight(betweenSlices, serializeSlices(next)) : Effect.succeed(data)
-      })
-
-    /**
-     * Snapshots in two steps once the log has grown past the threshold. The state machine's
-     * state is copied at the applied index, serialized a slice at a time and written to its file
-     * in the background (the whole JSON of 100,000 keys at once held the loop 45-95 ms here, and
-     * writing it as long again: under load, long enough for followers to start an election); a
-     * later batch compacts with it, the file already written.
-     */
+    /** Compacts with a snapshot taken in the background, or starts one once the log has grown past the threshold. */
     const compact: Effect.Effect<void, StorageError | WalError> = Effect.suspend(() => {
-      const ready = snapshotReady
+      const ready = snapshots.takeReady()
       if (ready !== undefined) {
-        snapshotReady = undefined
         const outputs: Array<RaftOutput> = []
         const output = stepInto({ _tag: "Compact", index: ready.index, data: ready.data }, outputs)
         if (output.compactRejected !== undefined) return Effect.logWarning(`snapshot at ${ready.index} refused: ${output.compactRejected}`)
@@ -303,22 +292,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         lastSnapshotIndex = ready.index
         return flush(outputs, state.term)
       }
-      if (snapshotting || state.appliedIndex - lastSnapshotIndex < config.raft.snapshotThresholdEntries) return Effect.void
-      snapshotting = true
-      const index = state.appliedIndex
-      const term = state.log.termAt(index)!
-      const serializer = serializeSlices(machine.capture()).pipe(
-        Effect.tap((data) => store.saveSnapshot({ index, term, data })),
-        Effect.map((data) => { snapshotReady = { index, data } }),
-        Effect.catchAllCause((cause) =>
-          Effect.zipRight(
-            // Tried again once another threshold's worth of entries is applied.
-            Effect.sync(() => { lastSnapshotIndex = Math.max(lastSnapshotIndex, index) }),
-            Effect.logWarning(`snapshot at ${index} failed`, cause)
-          )),
-        Effect.ensuring(Effect.sync(() => { snapshotting = false }))
-      )
-      return Effect.asVoid(Effect.fork(serializer))
+      if (snapshots.busy() || state.appliedIndex - lastSnapshotIndex < config.raft.snapshotThresholdEntries) return Effect.void
+      return snapshots.start(state.appliedIndex, state.log.termAt(state.appliedIndex)!)
     })
 
     /**
