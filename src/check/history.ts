@@ -9,6 +9,7 @@
  */
 import { Data, Either, ParseResult, Schema } from "effect"
 import { type CheckLimits, defaultCheckLimits } from "./limits.js"
+import { decodeUnknownTotal } from "../wire/total-decode.js"
 
 const Time = Schema.Finite
 
@@ -72,7 +73,7 @@ export const operationProblem = (op: Operation, limits: CheckLimits): string | u
     timingProblem(op) ??
     shapeProblem(op)
 
-const decodeOperation = Schema.decodeUnknownEither(HistoryOperation)
+const decodeOperation = decodeUnknownTotal(HistoryOperation)
 
 const isFinite = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value)
 const isOptionalText = (value: unknown): value is string | null | undefined =>

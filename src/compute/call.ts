@@ -8,6 +8,7 @@ import type { ComputeHandlers, ComputeOp } from "../../actors/compute.js"
 import { GcdResponse } from "../../actors/gcd/index.js"
 import { IsPrimeResponse } from "../../actors/prime/index.js"
 import { ReverseResponse, SplitResponse } from "../../actors/text/index.js"
+import { decodeUnknownTotal } from "../wire/total-decode.js"
 
 export type ComputeInput<Op extends ComputeOp> = Parameters<ComputeHandlers[Op]>[0]
 export type ComputeOutput<Op extends ComputeOp> = ReturnType<ComputeHandlers[Op]>
@@ -31,4 +32,4 @@ export const computeResultSchemas = {
 /** JSON text of a call, e.g. for `Forward.request`. */
 export const encodeComputeCall = Schema.encodeSync(Schema.parseJson(ComputeCall))
 /** Decodes a forwarded call; malformed text is a ParseError (count it and drop it). */
-export const decodeComputeCall = Schema.decodeUnknownEither(Schema.parseJson(ComputeCall))
+export const decodeComputeCall = decodeUnknownTotal(Schema.parseJson(ComputeCall))

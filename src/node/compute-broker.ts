@@ -12,6 +12,7 @@ import type { ComputeError } from "../compute/errors.js"
 import type { ComputeBrokerShape, ComputeShape } from "../compute/service.js"
 import type { ActorHandler } from "../roles/dispatcher.js"
 import type { Replica } from "./replica.js"
+import { decodeUnknownTotal } from "../wire/total-decode.js"
 
 const callOf = <Op extends ComputeOp>(op: Op, input: ComputeInput<Op>): ComputeCall =>
   ({ _tag: op, ...(input as object) }) as ComputeCall
@@ -28,7 +29,7 @@ export const makeComputeBroker = (replica: Replica, timeout: Duration.Duration):
       if (Either.isLeft(answer)) return Option.none()
       replica.metrics.inc("troupe_compute_offloaded_total", "Compute calls run on a peer because the local pool was saturated")
       const resultSchema = computeResultSchemas[op] as unknown as Schema.Schema<ComputeOutput<typeof op>, unknown>
-      const decoded = Schema.decodeUnknownEither(Schema.parseJson(resultSchema))(answer.right)
+      const decoded = decodeUnknownTotal(Schema.parseJson(resultSchema))(answer.right)
       return Either.isRight(decoded) ? Option.some(decoded.right) : Option.none()
     })
   }

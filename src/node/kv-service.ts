@@ -13,6 +13,7 @@ import { type KvLimits, requestProblem } from "../../actors/kv/validate.js"
 import type { KvMachine } from "./kv-machine.js"
 import { encodeCommand } from "./kv-machine.js"
 import { ForwardFailed, type PeerCallsShape } from "./peer-calls.js"
+import { decodeUnknownTotal } from "../wire/total-decode.js"
 
 export { ForwardFailed }
 
@@ -39,8 +40,8 @@ export interface KvServiceShape {
 /** How many times a repeatable request is sent to the leader within `forwardTimeout`. */
 const FORWARD_ATTEMPTS = 5
 
-const decodeRequest = Schema.decodeUnknownEither(Schema.parseJson(KvRequest))
-const decodeResult = Schema.decodeUnknownEither(Schema.parseJson(KvResultSchema))
+const decodeRequest = decodeUnknownTotal(Schema.parseJson(KvRequest))
+const decodeResult = decodeUnknownTotal(Schema.parseJson(KvResultSchema))
 
 export const makeKvService = (options: {
   readonly raft: RaftRoleShape

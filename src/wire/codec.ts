@@ -11,6 +11,7 @@
  */
 import { Either, Schema, SchemaAST } from "effect"
 import { decodeHotMessage } from "./hot-decode.js"
+import { decodeUnknownTotal } from "./total-decode.js"
 import { PeerMessage } from "./messages.js"
 
 /** True when encoding with `ast` cannot change a value (no transformation, no opaque declaration). */
@@ -60,7 +61,7 @@ export const valueDecoder = <A, I>(
   schema: Schema.Schema<A, I>,
   fastPath?: (json: unknown) => A | undefined
 ): (json: unknown) => A | undefined => {
-  const decode = Schema.decodeUnknownEither(schema)
+  const decode = decodeUnknownTotal(schema)
   return (json) => {
     const fast = fastPath?.(json)
     if (fast !== undefined) return fast

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Arbitrary, Either, FastCheck as fc, Schema } from "effect"
+import { Arbitrary, Either, FastCheck as fc } from "effect"
 import { KvCommand } from "../../actors/kv/commands.js"
 import { decodeCommandJson, decodeCommandValue } from "../../actors/kv/decode-command.js"
+import { decodeUnknownTotal } from "../../src/wire/total-decode.js"
 
-const reference = Schema.decodeUnknownEither(KvCommand)
+// Total: Effect's Schema throws on a few inputs (a tag that is an object whose toString is not a function).
+const reference = decodeUnknownTotal(KvCommand)
 const commandJson = Arbitrary.make(KvCommand).map((command) => JSON.parse(JSON.stringify(command)) as Record<string, unknown>)
 const oddValue = fc.oneof(
   fc.jsonValue(),
@@ -35,5 +37,6 @@ describe("KvCommand decoding of log entries", () => {
     expect(decodeCommandJson(`{"_tag":"put","key":"k","value":"v","seq":2,"client":"c","x":1}`))
       .toEqual({ _tag: "put", key: "k", value: "v", client: "c", seq: 2 })
     expect(decodeCommandJson("{not json")).toBeUndefined()
+    expect(decodeCommandValue({ _tag: { toString: 0 }, key: "", value: "" })).toBeUndefined()
   })
 })

@@ -162,6 +162,8 @@ describe("encodeFrame / FrameDecoder", () => {
       Buffer.concat([good, Buffer.from("{not json")]),
       Buffer.concat([good, Buffer.from(JSON.stringify({ _tag: "Ping", seq: "one", sentAtMs: 1 }))]),
       Buffer.concat([good, Buffer.from(JSON.stringify({ _tag: "Nope" }))]),
+      // Effect's Schema throws on this one (it cannot describe the tag); the frame is refused all the same.
+      Buffer.concat([good, Buffer.from(JSON.stringify({ _tag: { toString: 0 } }))]),
       Buffer.concat([header(CLUSTER, "a", SELF, 9), Buffer.from(JSON.stringify(ping))]),
       // Header lengths pointing past the end of the frame.
       Buffer.from([1, 0xff, 0xff]),
