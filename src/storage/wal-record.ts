@@ -85,18 +85,19 @@ export const entriesPayloads = (
   return Either.right(payloads)
 }
 
-/** All payloads framed back to back in one buffer, so a batch is a single append. */
+/** All payloads framed back to back in one buffer (each encoded straight into it), so a batch is a single write. */
 export const framePayloads = (payloads: ReadonlyArray<string>): Buffer => {
-  const encoded = payloads.map((payload) => Buffer.from(payload, "utf8"))
-  const total = encoded.reduce((sum, payload) => sum + FRAME_HEADER_BYTES + payload.byteLength, 0)
+  const sizes = payloads.map((payload) => Buffer.byteLength(payload, "utf8"))
+  const total = sizes.reduce((sum, size) => sum + FRAME_HEADER_BYTES + size, 0)
   const buffer = Buffer.allocUnsafe(total)
   let offset = 0
-  for (const payload of encoded) {
-    buffer.writeUInt32LE(payload.byteLength, offset)
-    buffer.writeUInt32LE(crc32(payload), offset + 4)
-    payload.copy(buffer, offset + FRAME_HEADER_BYTES)
-    offset += FRAME_HEADER_BYTES + payload.byteLength
-  }
+  payloads.forEach((payload, i) => {
+    const start = offset + FRAME_HEADER_BYTES
+    const end = start + buffer.write(payload, start, sizes[i]!, "utf8")
+    buffer.writeUInt32LE(end - start, offset)
+    buffer.writeUInt32LE(crc32(buffer, start, end), offset + 4)
+    offset = end
+  })
   return buffer
 }
 
