@@ -4,16 +4,17 @@
  * still reads the right bytes.
  */
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { openChunkReader } from "../../src/transfer/file-reader.js"
+import { tempDirMaker } from "../support/temp-dir.js"
 
+const tempDir = tempDirMaker("troupe-reader-")
 const blockBytes = 64 * 1024
 const content = Buffer.from(Array.from({ length: blockBytes * 5 + 12_345 }, (_, index) => (index * 31 + (index >> 8)) & 255))
 const inputFile = () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "troupe-reader-")), "input.bin")
+  const file = path.join(tempDir(), "input.bin")
   fs.writeFileSync(file, content)
   return file
 }
@@ -43,7 +44,7 @@ describe("chunk reader", () => {
 
   it.scoped("loads nothing ahead once the newest block reaches the end: the block before stays for retransmissions", () =>
     Effect.gen(function* () {
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "troupe-reader-")), "tail.bin")
+      const file = path.join(tempDir(), "tail.bin")
       const tail = content.subarray(0, blockBytes * 2 + 20_000)
       fs.writeFileSync(file, tail)
       const reader = yield* openChunkReader(file, blockBytes)

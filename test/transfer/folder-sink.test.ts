@@ -1,11 +1,11 @@
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { tempDirMaker } from "../support/temp-dir.js"
 import { Effect, Exit } from "effect"
 import { folderSink, writeBufferBytes } from "../../src/transfer/folder-sink.js"
 
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "troupe-sink-"))
+const tempDir = tempDirMaker("troupe-sink-")
 
 describe("folderSink", () => {
   it.effect("writes through a temporary file and renames only on a complete commit", () =>

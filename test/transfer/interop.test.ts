@@ -5,10 +5,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
+import { tempDirMaker } from "../support/temp-dir.js"
 import { Effect } from "effect"
 import { defaultConfig } from "../../src/config/load.js"
 import { DatagramLive } from "../../src/net/datagram.js"
@@ -21,7 +21,7 @@ const hasPython = spawnSync("python3", ["--version"]).status === 0
 if (!hasPython) console.warn("SKIPPED: Lab01 interop tests need python3 on PATH")
 const config = defaultConfig()
 
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "troupe-interop-"))
+const tempDir = tempDirMaker("troupe-interop-")
 
 /** Runs a process for the scope; killed by its pid on release. */
 const spawnScoped = (args: ReadonlyArray<string>) =>

@@ -6,9 +6,9 @@
  */
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { tempDirMaker } from "../support/temp-dir.js"
 import { Duration, Effect } from "effect"
 import { defaultConfig } from "../../src/config/load.js"
 import { DatagramLive } from "../../src/net/datagram.js"
@@ -21,8 +21,9 @@ const base = defaultConfig()
 const config = { ...base, transfer: { ...base.transfer, retryEvery: Duration.millis(40), triesPerMessage: 25, windowSize: 16 } }
 const sizes = [0, 1, 1016, 1017, 150_000]
 
+const tempDir = tempDirMaker("troupe-loopback-")
 const setup = Effect.gen(function* () {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "troupe-loopback-"))
+  const root = tempDir()
   const outDir = path.join(root, "out")
   fs.mkdirSync(outDir)
   const receiver = yield* makeReceiver({ host: "127.0.0.1", port: 0, sink: folderSink(outDir), config })

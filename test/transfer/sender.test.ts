@@ -3,9 +3,9 @@
  * "receiver not responding"; stale acks are not progress; a lossy transfer completes.
  */
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { tempDirMaker } from "../support/temp-dir.js"
 import { Effect, Either, Fiber, Queue, TestClock } from "effect"
 import { defaultConfig } from "../../src/config/load.js"
 import { Datagram, makeMemoryNetwork, type Incoming } from "../../src/net/datagram.js"
@@ -15,8 +15,9 @@ import { memorySink } from "./helpers/memory-sink.js"
 import { settle } from "./helpers/peer.js"
 
 const config = defaultConfig()
+const tempDir = tempDirMaker("troupe-sender-")
 const tempFile = (bytes: Buffer) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "troupe-sender-"))
+  const dir = tempDir()
   const file = path.join(dir, "input.bin")
   fs.writeFileSync(file, bytes)
   return file
