@@ -1,5 +1,4 @@
 /** Test helpers for real worker threads (which run on real time, not TestClock). */
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -10,18 +9,12 @@ import { Duration, Effect, Schedule } from "effect"
 /**
  * Bundles a TypeScript worker entry into one .mjs file in a temp dir. A worker loading plain
  * JS starts in tens of milliseconds instead of seconds through tsx, which keeps deadlines in
- * these tests short; it is also the shape of the compiled/bundled production entry. One file per
- * entry in one folder, replaced by a rename: test files bundling the same entry at once each
- * load a whole file, and runs do not pile up folders.
+ * these tests short; it is also the shape of the compiled/bundled production entry.
  */
 export const bundleWorkerEntry = async (entry: URL): Promise<URL> => {
-  const dir = path.join(os.tmpdir(), "troupe-test-workers")
-  fs.mkdirSync(dir, { recursive: true })
-  const name = path.basename(fileURLToPath(entry), ".ts")
-  const outfile = path.join(dir, `${name}-${createHash("sha256").update(entry.href).digest("hex").slice(0, 12)}.mjs`)
-  const temp = `${outfile}.${process.pid}.tmp`
-  await build({ entryPoints: [fileURLToPath(entry)], bundle: true, format: "esm", platform: "node", outfile: temp, logLevel: "error" })
-  fs.renameSync(temp, outfile)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "troupe-worker-"))
+  const outfile = path.join(dir, "worker.mjs")
+  await build({ entryPoints: [fileURLToPath(entry)], bundle: true, format: "esm", platform: "node", outfile, logLevel: "error" })
   return pathToFileURL(outfile)
 }
 
