@@ -42,13 +42,17 @@ export const mergePersist = (batch: PersistBatch, persist: PersistOutput): void 
  * state and truncation go with the first. Written in order, they leave the same log.
  */
 export const chunkBatch = (batch: PersistBatch, maxEntries: number, maxBytes: number): Array<PersistBatch> => {
+  // The usual batch fits for sure (a UTF-16 unit is at most 3 UTF-8 bytes): no byte counting on the hot path.
+  if (batch.entries.length <= maxEntries && batch.entries.reduce((units, entry) => units + entry.data.length, 0) * 3 <= maxBytes) {
+    return [batch]
+  }
   const chunks: Array<PersistBatch> = [{ hardState: batch.hardState, truncateFrom: batch.truncateFrom, entries: [] }]
   let bytes = 0
   for (const entry of batch.entries) {
     let chunk = chunks[chunks.length - 1]!
     const size = utf8Bytes(entry.data)
     if (chunk.entries.length > 0 && (chunk.entries.length >= maxEntries || bytes + size > maxBytes)) {
-      chunk = { ...emptyBatch() }
+      chunk = emptyBatch()
       chunks.push(chunk)
       bytes = 0
     }
