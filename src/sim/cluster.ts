@@ -89,13 +89,17 @@ export const makeSimCluster = (options: SimClusterOptions) =>
       config,
       replica: (id: NodeId): Replica | undefined => member(id).replica,
       isUp: (id: NodeId) => member(id).replica !== undefined,
-      /** Kills a node: its fibers stop, its unsynced writes are lost (or torn, if `torn`). */
+      /**
+       * Kills a node: its unsynced writes are lost (or torn, if `torn`), then its fibers stop.
+       * Power goes first, as in a real crash: a write in flight does not get to finish (and to be
+       * answered for) while the fibers wind down.
+       */
       crash: (id: NodeId, torn = false) => Effect.gen(function*() {
         const node = member(id)
         if (node.replica === undefined) return
-        yield* stop(node)
         yield* network.crash(id)
         yield* node.disk.crash(torn ? { _tag: "TornWrite", random: Random.make(prng.nextUint32()) } : { _tag: "DropUnsynced" })
+        yield* stop(node)
       }),
       restart: (id: NodeId) => Effect.gen(function*() {
         if (member(id).replica !== undefined) return

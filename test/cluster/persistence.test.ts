@@ -1,7 +1,8 @@
 /**
  * Persistence across restarts on memory disks that lose unsynced writes (and sometimes tear the
- * last one) at a crash: a restarted follower, a whole cluster restarted at once, and a crashed
- * and restarted leader all keep every acknowledged write.
+ * last one) at a crash: a restarted follower, a whole cluster restarted at once, a cluster
+ * crashed the moment a write is answered, and a crashed and restarted leader all keep every
+ * acknowledged write.
  */
 import { describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
@@ -87,6 +88,30 @@ describe("persistence across restarts", () => {
       yield* writeRange(cluster, "b", 0, 5)
       yield* awaitConverged(cluster, 2000)
       yield* expectRangeEverywhere(cluster, seed, "a", 0, 30)
+      yield* expectNoViolations(cluster, seed)
+    }))
+  }, 60_000)
+
+  it("an acknowledged write was durable: every node crashing the moment it is answered keeps it", async () => {
+    // Slow disks leave a wide window between a write being made and being durable.
+    await forEachSeed(seedsOr([331, 332, 333, 334]), (seed) => Effect.gen(function*() {
+      const size = seed % 2 === 1 ? 1 : 3
+      const cluster = yield* makeSimCluster({ seed, size, linkFaults: lan, diskSyncDelay: "20 millis" })
+      for (let i = 0; i < 5; i++) {
+        const leader = (yield* awaitAgreedLeader(cluster, 2000)).value
+        // Writes in flight meanwhile keep the leader writing a next batch when it answers this one.
+        const others = yield* Effect.fork(Effect.forEach([0, 1, 2], (j) =>
+          call(cluster, leader.id, { _tag: "put", key: `other${i}-${j}`, value: "x", client: `other${i}-${j}`, seq: 1 }, 500)))
+        const answer = yield* call(cluster, leader.id, { _tag: "put", key: `k${i}`, value: `v${i}`, client: `k${i}`, seq: 1 }, 1000)
+        yield* check(Either.isRight(answer), `seed ${seed}: write k${i} not acknowledged: ${describeOutcome(answer)}`)
+        for (const id of cluster.ids) yield* cluster.crash(id)
+        yield* others.await
+        for (const id of cluster.ids) yield* cluster.restart(id)
+        yield* awaitAgreedLeader(cluster, 2000)
+        const read = yield* call(cluster, cluster.ids[i % size]!, { _tag: "get", key: `k${i}` }, 1000)
+        yield* check(Either.isRight(read) && read.right._tag === "value" && read.right.value === `v${i}`,
+          `seed ${seed} (${size} nodes): acknowledged k${i} after a crash at the answer: ${describeOutcome(read)}`)
+      }
       yield* expectNoViolations(cluster, seed)
     }))
   }, 60_000)
