@@ -7,7 +7,7 @@
  * storage.groupCommitMaxEntries entries and groupCommitMaxBytes bytes (`chunkBatch`).
  */
 import type { Entry } from "../raft/messages.js"
-import type { HardState, PersistOutput, RaftOutput } from "../raft/types.js"
+import type { HardState, PersistOutput } from "../raft/types.js"
 import { utf8Bytes } from "../raft/utf8.js"
 
 export interface PersistBatch {
@@ -60,26 +60,4 @@ export const chunkBatch = (batch: PersistBatch, maxEntries: number, maxBytes: nu
     bytes += size
   }
   return chunks
-}
-
-/**
- * Whether what these outputs settle (applied entries, reads, answered proposals) may be settled
- * before their own persist is durable. It may when nothing applied is among the entries this
- * batch writes (so every applied entry was durable here and acknowledged by a majority before),
- * and the batch undoes nothing: no truncation, no new term or vote, no snapshot. That is the
- * leader's usual batch under load: it commits the previous batch's entries on the followers'
- * acknowledgements while writing the next ones. A single node, which commits its own entries at
- * once, and a follower applying entries it has just received, settle after the write.
- */
-export const settlesBeforePersist = (outputs: ReadonlyArray<RaftOutput>): boolean => {
-  let firstWritten = Number.POSITIVE_INFINITY
-  let lastApplied = 0
-  for (const output of outputs) {
-    const persist = output.persist
-    if (persist.truncateFrom !== undefined || persist.hardState !== undefined || persist.snapshot !== undefined) return false
-    if (output.applySnapshot !== undefined || output.softState !== undefined) return false
-    if (persist.entries.length > 0) firstWritten = Math.min(firstWritten, persist.entries[0]!.index)
-    if (output.apply.length > 0) lastApplied = Math.max(lastApplied, output.apply[output.apply.length - 1]!.index)
-  }
-  return lastApplied < firstWritten
 }

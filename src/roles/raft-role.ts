@@ -18,7 +18,6 @@ import {
 import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { makeBatchWriter } from "./batch-writer.js"
-import { settlesBeforePersist } from "./persist-batch.js"
 import { makeSnapshotTaker } from "./snapshot-taker.js"
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
 import { KeyedFifo } from "../runtime/keyed-fifo.js"
@@ -267,9 +266,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
      * One exception (Raft thesis 10.2.1): a leader's AppendEntries of a term that was already
      * durable leave before the fsync, so the followers' disks work while the leader's does. It
      * is safe because the leader counts itself toward a commit only in a later batch, and the
-     * loop takes no batch before this one's fsync is done. For the same reason the answers to
-     * entries committed by earlier batches need not wait for this one's fsync (see
-     * `settlesBeforePersist`): they leave between the early sends and the write.
+     * loop takes no batch before this one's fsync is done.
      */
     const flush = (outputs: ReadonlyArray<RaftOutput>, durableTerm: number): Effect.Effect<void, StorageError | WalError> => {
       const messages = outputs.length === 1 ? outputs[0]!.messages : outputs.flatMap((output) => output.messages)
@@ -279,11 +276,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       const early: Array<OutboundMessage> = []
       const late: Array<OutboundMessage> = []
       for (const out of messages) (out.message._tag === "AppendEntries" && out.message.term === durableTerm ? early : late).push(out)
-      const settleFirst = settlesBeforePersist(outputs)
-      const beforeWrite = settleFirst ? Effect.zipRight(settleAll, persist) : persist
-      const sendEarly = early.length === 0 ? beforeWrite : Effect.zipRight(transport.sendAll(early), beforeWrite)
-      const afterWrite = settleFirst ? Effect.void : settleAll
-      return Effect.zipRight(sendEarly, late.length === 0 ? afterWrite : Effect.zipRight(transport.sendAll(late), afterWrite))
+      const sendEarly = early.length === 0 ? persist : Effect.zipRight(transport.sendAll(early), persist)
+      return Effect.zipRight(sendEarly, late.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(late), settleAll))
     }
 
     /** Compacts with a snapshot taken in the background, or starts one once the log has grown past the threshold. */

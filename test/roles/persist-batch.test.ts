@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest"
 import type { Entry } from "../../src/raft/messages.js"
-import { emptyOutput } from "../../src/raft/output.js"
-import type { RaftOutput } from "../../src/raft/types.js"
-import { chunkBatch, emptyBatch, mergePersist, type PersistBatch, settlesBeforePersist } from "../../src/roles/persist-batch.js"
+import { chunkBatch, emptyBatch, mergePersist, type PersistBatch } from "../../src/roles/persist-batch.js"
 
 const entry = (index: number, data = `v${index}`): Entry => ({ term: 3, index, kind: "command", data })
 const indices = (chunks: ReadonlyArray<PersistBatch>) => chunks.map((chunk) => chunk.entries.map((e) => e.index))
@@ -38,35 +36,5 @@ describe("group commit batches", () => {
     expect(chunkBatch(batch, 10, 1000)).toEqual([batch])
     const termOnly: PersistBatch = { ...emptyBatch(), hardState: { term: 9, vote: null } }
     expect(chunkBatch(termOnly, 1, 1)).toEqual([termOnly])
-  })
-})
-
-describe("answering before the write", () => {
-  const output = (changes: Partial<RaftOutput> & { persist?: RaftOutput["persist"] }): RaftOutput => ({ ...emptyOutput(), ...changes })
-
-  it("settles first when everything applied was written by earlier batches and nothing is undone", () => {
-    // The leader's batch under load: commit 10-12 on acks while writing 13-14.
-    expect(settlesBeforePersist([
-      output({ apply: [entry(10), entry(11), entry(12)], persist: { entries: [entry(13), entry(14)] } }),
-      output({ apply: [], persist: { entries: [] } })
-    ])).toBe(true)
-    expect(settlesBeforePersist([output({ apply: [entry(4)], persist: { entries: [] } })])).toBe(true)
-  })
-
-  it("settles after the write when an applied entry is written in this batch (a single node, a follower)", () => {
-    expect(settlesBeforePersist([output({ apply: [entry(13)], persist: { entries: [entry(13), entry(14)] } })])).toBe(false)
-    expect(settlesBeforePersist([
-      output({ apply: [], persist: { entries: [entry(13)] } }),
-      output({ apply: [entry(12), entry(13)], persist: { entries: [] } })
-    ])).toBe(false)
-  })
-
-  it("settles after the write when the batch truncates, changes term or vote, or installs a snapshot", () => {
-    const applied = { apply: [entry(4)] }
-    expect(settlesBeforePersist([output({ ...applied, persist: { truncateFrom: 9, entries: [] } })])).toBe(false)
-    expect(settlesBeforePersist([output({ ...applied, persist: { hardState: { term: 4, vote: null }, entries: [] } })])).toBe(false)
-    expect(settlesBeforePersist([output({ ...applied, persist: { snapshot: { index: 3, term: 3, data: "{}" }, entries: [] } })])).toBe(false)
-    expect(settlesBeforePersist([output({ ...applied, softState: { role: "follower", term: 4, leader: null } })])).toBe(false)
-    expect(settlesBeforePersist([output({ ...applied, applySnapshot: { index: 3, term: 3, data: "{}" } })])).toBe(false)
   })
 })
