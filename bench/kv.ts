@@ -61,20 +61,24 @@ const average = (values: ReadonlyArray<number | undefined>): number | undefined 
   return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length
 }
 
+/** Undefined unless every value is known: a partial sum would understate the cost. */
+const sum = (values: ReadonlyArray<number | undefined>): number | undefined =>
+  values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, b) => a + b!, 0)
+
 /** Runs one load phase against the leader, measuring each node's CPU (leader first). */
 const measuredLoad = (cluster: Cluster, leader: string, runLoad: RunLoad, spec: LoadSpec): Effect.Effect<MeasuredLoad, BenchError> => {
   const members = [leader, ...cluster.addresses.filter((address) => address !== leader)]
   const traffic = Effect.promise(() => fetchPeerTraffic(leader, METRICS_TIMEOUT_MS))
   return Effect.gen(function*() {
     const before = yield* traffic
-    const { cpuMs, result } = yield* withCpu(members.map((address) => cluster.pid(cluster.indexOf(address))), runLoad(spec))
+    const { cpuMs, machine, result } = yield* withCpu(members.map((address) => cluster.pid(cluster.indexOf(address))), runLoad(spec))
     const after = yield* traffic
     const leaderTraffic = before === undefined || after === undefined ? undefined : {
       sent: after.sentMessages - before.sentMessages,
       received: after.receivedMessages - before.receivedMessages,
       sentBytes: after.sentBytes - before.sentBytes
     }
-    return { load: result, serverCpuMs: cpuMs[0], followerCpuMs: average(cpuMs.slice(1)), leaderTraffic }
+    return { load: result, serverCpuMs: cpuMs[0], followerCpuMs: average(cpuMs.slice(1)), allServersCpuMs: sum(cpuMs), machine, leaderTraffic }
   })
 }
 
@@ -109,8 +113,8 @@ const baselinePhase = (options: BenchOptions, runLoad: RunLoad): Effect.Effect<M
   Effect.scoped(Effect.gen(function*() {
     const { address, pid } = yield* startBaseline
     const spec = { address, mode: "read", readPath: "/k", connections: options.connections, threads: options.threads, durationS: options.durationS } as const
-    const { cpuMs, result } = yield* withCpu([pid], runLoad(spec))
-    return { load: result, serverCpuMs: cpuMs[0], followerCpuMs: undefined, leaderTraffic: undefined }
+    const { cpuMs, machine, result } = yield* withCpu([pid], runLoad(spec))
+    return { load: result, serverCpuMs: cpuMs[0], followerCpuMs: undefined, allServersCpuMs: cpuMs[0], machine, leaderTraffic: undefined }
   }))
 
 const profilePhases = (options: BenchOptions, config: TroupeConfig, binDir: string, workDir: string, runLoad: RunLoad) =>

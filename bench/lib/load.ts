@@ -1,4 +1,5 @@
 /** What a load generator is asked to do and what it reports, whichever tool runs it. */
+import type { MachineTime } from "./proc-cpu.js"
 
 export interface LoadSpec {
   /** host:port the load goes to (the leader). */
@@ -40,6 +41,10 @@ export interface MeasuredLoad {
   readonly serverCpuMs: number | undefined
   /** CPU milliseconds per follower, averaged (cluster phases only). */
   readonly followerCpuMs: number | undefined
+  /** CPU milliseconds of every server process together (all nodes, or the baseline server). */
+  readonly allServersCpuMs: number | undefined
+  /** The whole machine during the phase (/proc/stat). */
+  readonly machine: MachineTime | undefined
   /** Peer messages the leader sent and received during the phase (cluster phases only). */
   readonly leaderTraffic: { readonly sent: number; readonly received: number; readonly sentBytes: number } | undefined
 }

@@ -56,6 +56,30 @@ const trafficLine = (phase: string, measured: MeasuredLoad): string => {
       `${(traffic.sentBytes / Math.max(1, traffic.sent)).toFixed(0)} B each), ${traffic.received} received (${(traffic.received / requests).toFixed(2)}/request)`
 }
 
+/**
+ * Where the machine's time went during a phase, and how many requests per second all of the CPU
+ * the host left (busy + idle, not stolen) would carry at the phase's cost per request. That
+ * ceiling is an estimate: it assumes the cost per request stays the same at full load.
+ */
+export const machineLine = (phase: string, measured: MeasuredLoad, cpus: number): string => {
+  const machine = measured.machine
+  if (machine === undefined || machine.busyMs <= 0) return `machine during ${phase}: unknown (no /proc/stat)`
+  const totalMs = machine.busyMs + machine.idleMs + machine.stealMs
+  const share = (ms: number) => `${((100 * ms) / totalMs).toFixed(0)}%`
+  const requests = Math.max(1, measured.load.requests)
+  const us = (ms: number) => ((ms * 1000) / requests).toFixed(0)
+  const servers = measured.allServersCpuMs
+  const split = servers === undefined
+    ? ""
+    : `: servers ${us(servers)}` +
+      (measured.followerCpuMs === undefined ? "" : ` (leader ${us(measured.serverCpuMs ?? 0)}, followers ${us(measured.followerCpuMs)} each)`) +
+      `, everything else (load generator, kernel threads) ${us(Math.max(0, machine.busyMs - servers))}`
+  const ceiling = (measured.load.perSecond * (machine.busyMs + machine.idleMs)) / machine.busyMs
+  return `machine during ${phase} (${cpus} CPUs x ${(totalMs / cpus / 1000).toFixed(1)} s): busy ${share(machine.busyMs)}, ` +
+    `idle ${share(machine.idleMs)}, stolen by the host ${share(machine.stealMs)}; CPU per request ${us(machine.busyMs)} µs${split}; ` +
+    `at that cost the CPU the host left would carry at most ${ceiling.toFixed(0)}/s`
+}
+
 const median = (values: ReadonlyArray<number>): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length >> 1
@@ -113,6 +137,9 @@ export const formatReport = (report: Report): string => {
     "CPU ms/req: user+system CPU of the server process (/proc) per request: the cost that contention does not inflate.",
     "",
     `leader group commit during writes: ${report.leaderFsyncs} fsync batches, ${writesPerFsync} writes per fsync`,
+    machineLine("writes", report.writes, report.machine.cpus),
+    machineLine("reads", report.reads, report.machine.cpus),
+    ...(report.baseline === undefined ? [] : [machineLine("bare node:http", report.baseline, report.machine.cpus)]),
     trafficLine("writes", report.writes),
     trafficLine("reads", report.reads),
     ...failoverLines(report.failovers),
