@@ -3,7 +3,7 @@ import type { MeasuredLoad } from "../../bench/lib/load.js"
 import { machineTimeBetween, parseProcStat } from "../../bench/lib/proc-cpu.js"
 import { machineLine } from "../../bench/lib/report.js"
 
-// The first lines of a real /proc/stat (2 vCPUs), ticks of 1/100 s.
+// Shaped like /proc/stat on a 2-vCPU machine (the aggregate line is a real one), ticks of 1/100 s.
 const PROC_STAT = `cpu  4816461 0 718985 4241322 36477 0 131756 194987 0 0
 cpu0 2408230 0 359492 2120661 18238 0 65878 97493 0 0
 cpu1 2408231 0 359493 2120661 18239 0 65878 97494 0 0
