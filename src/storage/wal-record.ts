@@ -7,6 +7,7 @@
 import { Data, Either, Predicate, Schema } from "effect"
 import { Entry } from "../raft/messages.js"
 import { crc32 } from "./crc32.js"
+import { decodeUnknownTotal } from "../wire/total-decode.js"
 
 export const FRAME_HEADER_BYTES = 8
 
@@ -35,8 +36,9 @@ export const WalRecord = Schema.Union(
 )
 export type WalRecord = typeof WalRecord.Type
 
-const decodeRecord = Schema.decodeUnknownEither(WalRecord)
-const decodeSnapshot = Schema.decodeUnknownEither(SnapshotData)
+// Total: a frame whose checksum holds but whose payload trips the parser ends the trusted log, like any bad frame.
+const decodeRecord = decodeUnknownTotal(WalRecord)
+const decodeSnapshot = decodeUnknownTotal(SnapshotData)
 
 export const hardStatePayload = (hardState: HardState): string =>
   JSON.stringify({ type: "hardState", term: hardState.term, vote: hardState.vote })

@@ -183,6 +183,15 @@ describe("RaftStore recovery", () => {
     for (const header of badHeaders) expect(Either.isLeft(decodeSnapshotFile(framePayloads([`${header}\ndata`])))).toBe(true)
   })
 
+  it("a frame whose checksum holds but whose payload trips Schema's parser ends the trusted log instead of throwing", () => {
+    // Effect 3.22's parser throws on a union tag like this one (see src/wire/total-decode.ts).
+    const good = JSON.stringify({ type: "truncate", from: 1 })
+    const scan = scanFrames(framePayloads([good, '{"type":{"toString":0}}']), 1 << 20)
+    expect(scan.records).toHaveLength(1)
+    expect(scan.validBytes).toBe(8 + good.length)
+    expect(scan.problem).toBe(`payload is not a WAL record at byte ${8 + good.length}`)
+  })
+
   it.effect("a snapshot file of the first format (the data escaped inside the JSON) still loads", () =>
     Effect.gen(function* () {
       const disk = MemoryDisk.make()
