@@ -29,8 +29,12 @@ export const crc32ByTable = (bytes: Uint8Array, start = 0, end = bytes.length, s
 
 const native = (zlib as { readonly crc32?: (data: Uint8Array, value?: number) => number }).crc32
 
-/** CRC-32 of `bytes[start, end)`; pass a previous result as `seed` to continue a running checksum. */
+/**
+ * CRC-32 of `bytes[start, end)`; pass a previous result as `seed` to continue a running checksum.
+ * Nothing to add returns the seed: Node 20's zlib.crc32 answers 0 for some empty views (an empty
+ * subarray of an empty Buffer), whatever the seed.
+ */
 export const crc32 = native === undefined
   ? crc32ByTable
   : (bytes: Uint8Array, start = 0, end = bytes.length, seed = 0): number =>
-    native(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), seed) >>> 0
+    start >= end ? seed >>> 0 : native(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), seed) >>> 0

@@ -20,6 +20,12 @@ describe("crc32", () => {
     )
   })
 
+  it("nothing to add gives back the seed, whatever the empty view", () => {
+    const empty = Buffer.from("", "utf8")
+    for (const view of [empty, empty.subarray(0, 0), new Uint8Array(0), ascii("abc").subarray(1, 1)]) expect(crc32(view, 0, view.length, 123)).toBe(123)
+    expect(crc32(ascii("abc"), 2, 2, 77)).toBe(77)
+  })
+
   it("the table-driven fallback and the runtime's checksum agree", () => {
     expect(crc32ByTable(ascii("123456789"))).toBe(0xcbf43926)
     fc.assert(
