@@ -7,8 +7,9 @@ import type { TroupeConfig } from "../../config/schema.js"
 import type { KvCommand, KvQuery, KvResult } from "../../actors/kv/commands.js"
 import { decodeCommandJson } from "../../actors/kv/decode-command.js"
 import {
-  answerQuery, applyCommand, captureKv, emptyKvState, type KvState, restoreKv, snapshotKv
+  answerQuery, applyCommand, emptyKvState, type KvState, restoreKv, snapshotKv
 } from "../../actors/kv/state-machine.js"
+import { captureKv } from "../../actors/kv/capture.js"
 import type { ReplicatedStateMachine } from "../roles/state-machine.js"
 
 export interface KvMachine extends ReplicatedStateMachine {

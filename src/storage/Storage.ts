@@ -20,8 +20,11 @@ export class StorageError extends Data.TaggedError("StorageError")<{
 export interface StorageShape {
   /** Whole content, or None if the file does not exist. */
   readonly read: (name: string) => Effect.Effect<Option.Option<Uint8Array>, StorageError>
-  /** Replaces a file atomically and durably (temp file, fsync, rename, fsync folder). */
-  readonly writeAtomic: (name: string, bytes: Uint8Array) => Effect.Effect<void, StorageError>
+  /**
+   * Replaces a file atomically and durably (temp file, fsync, rename, fsync folder) with `bytes`,
+   * or with the pieces of a list one after the other (a large file need not be one buffer).
+   */
+  readonly writeAtomic: (name: string, bytes: Uint8Array | ReadonlyArray<Uint8Array>) => Effect.Effect<void, StorageError>
   /** Appends to a file (created if missing). Not durable until `sync`. */
   readonly append: (name: string, bytes: Uint8Array) => Effect.Effect<void, StorageError>
   /** Makes every earlier append to this file durable (fsync). */
@@ -41,5 +44,9 @@ export interface StorageShape {
   /** Names starting with `prefix`, sorted. */
   readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
 }
+
+/** What `writeAtomic` was given, as a list of pieces. */
+export const piecesOf = (bytes: Uint8Array | ReadonlyArray<Uint8Array>): ReadonlyArray<Uint8Array> =>
+  bytes instanceof Uint8Array ? [bytes] : bytes
 
 export class Storage extends Context.Tag("troupe/Storage")<Storage, StorageShape>() {}

@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { FdCache } from "./fd-cache.js"
 import { invalidNameReason, invalidPrefixReason } from "./names.js"
-import { Storage, StorageError, type StorageShape } from "./Storage.js"
+import { piecesOf, Storage, StorageError, type StorageShape } from "./Storage.js"
 
 export interface FileStorageOptions {
   /** Upper bound on file handles kept open for appends (default 16). */
@@ -107,11 +107,15 @@ class FileStore {
     }
   }
 
-  async writeAtomic(name: string, bytes: Uint8Array): Promise<void> {
+  async writeAtomic(name: string, bytes: Uint8Array | ReadonlyArray<Uint8Array>): Promise<void> {
     const temp = this.pathOf(`.${name}.${++this.tempCounter}.tmp`)
     const handle = await fsp.open(temp, "w", 0o644)
+    let size = 0
     try {
-      await writeFully(handle, bytes)
+      for (const piece of piecesOf(bytes)) {
+        await writeFully(handle, piece, size)
+        size += piece.byteLength
+      }
       await handle.sync()
       this.counters.fileSyncs++
     } finally {
@@ -121,7 +125,7 @@ class FileStore {
     await fsp.rename(temp, this.pathOf(name))
     await this.syncFolder()
     this.unsyncedNames.delete(name)
-    this.counters.bytesWrittenAtomically += bytes.byteLength
+    this.counters.bytesWrittenAtomically += size
   }
 
   async append(name: string, bytes: Uint8Array): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { Duration, Effect, Layer, Option, type Random } from "effect"
 import { invalidNameReason, invalidPrefixReason } from "./names.js"
-import { Storage, StorageError, type StorageShape } from "./Storage.js"
+import { piecesOf, Storage, StorageError, type StorageShape } from "./Storage.js"
 
 export type CrashMode =
   | { readonly _tag: "DropUnsynced" }
@@ -187,10 +187,11 @@ export class MemoryDisk {
     return file
   }
 
-  private writeAtomic(name: string, bytes: Uint8Array): void {
-    this.ensureRoom(bytes.byteLength - (this.files.get(name)?.length ?? 0))
+  private writeAtomic(name: string, bytes: Uint8Array | ReadonlyArray<Uint8Array>): void {
+    const pieces = piecesOf(bytes)
+    this.ensureRoom(pieces.reduce((sum, piece) => sum + piece.byteLength, 0) - (this.files.get(name)?.length ?? 0))
     const file = new MemoryFile(true)
-    file.append(bytes)
+    for (const piece of pieces) file.append(piece)
     file.durableLength = file.length
     this.files.set(name, file)
   }

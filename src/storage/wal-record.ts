@@ -176,10 +176,25 @@ const NEWLINE = 0x0a
  * "term":..}`) and the state machine's data as it is. The first format held the data as a JSON
  * string inside the header, which escaped every quote of the (JSON) data on the way out and back:
  * tens of milliseconds for a few MB, on the Raft loop. It is still read; its payload has no raw
- * newline (JSON.stringify escapes them), which is how the two are told apart.
+ * newline (JSON.stringify escapes them), which is how the two are told apart. Encoded in pieces,
+ * as the file is written: `dataUtf8` is the data's UTF-8 bytes if the caller has them already.
  */
-export const encodeSnapshot = (snapshot: SnapshotData): Buffer =>
-  framePayloads([`${JSON.stringify({ format: 2, index: snapshot.index, term: snapshot.term })}\n${snapshot.data}`])
+export const encodeSnapshot = (
+  snapshot: SnapshotData,
+  dataUtf8: ReadonlyArray<Uint8Array> = [Buffer.from(snapshot.data, "utf8")]
+): ReadonlyArray<Uint8Array> => {
+  const payload = [Buffer.from(`${JSON.stringify({ format: 2, index: snapshot.index, term: snapshot.term })}\n`, "utf8"), ...dataUtf8]
+  let length = 0
+  let checksum = 0
+  for (const piece of payload) {
+    length += piece.byteLength
+    checksum = crc32(piece, 0, piece.byteLength, checksum)
+  }
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES)
+  header.writeUInt32LE(length, 0)
+  header.writeUInt32LE(checksum, 4)
+  return [header, ...payload]
+}
 
 const decodeSnapshotPayload = (payload: Uint8Array): Either.Either<SnapshotData, string> => {
   const newline = payload.indexOf(NEWLINE)

@@ -60,9 +60,10 @@ export interface RaftStoreShape {
   /**
    * Writes the node's own snapshot file ahead of the `persist` that compacts with it (which then
    * skips the file), beside other persists: a state of many MB is written while the log goes on.
-   * Does nothing if the file already holds a snapshot at this index or later.
+   * Does nothing if the file already holds a snapshot at this index or later. `dataUtf8`, when
+   * given, is `snapshot.data` already encoded, in pieces: encoding many MB at once stalls the loop.
    */
-  readonly saveSnapshot: (snapshot: SnapshotData) => Effect.Effect<void, StorageError | WalError>
+  readonly saveSnapshot: (snapshot: SnapshotData, dataUtf8?: ReadonlyArray<Uint8Array>) => Effect.Effect<void, StorageError | WalError>
   readonly stats: Effect.Effect<RaftStoreStats>
 }
 
@@ -178,19 +179,23 @@ class WalStore {
     })
   }
 
-  saveSnapshot(snapshot: SnapshotData): Effect.Effect<void, StorageError | WalError> {
+  saveSnapshot(snapshot: SnapshotData, dataUtf8?: ReadonlyArray<Uint8Array>): Effect.Effect<void, StorageError | WalError> {
     if (!this.loaded) return Effect.fail(new WalError({ reason: "the log is not loaded (call load first)" }))
-    return this.writeSnapshotFile(snapshot, (held) => held.index >= snapshot.index)
+    return this.writeSnapshotFile(snapshot, (held) => held.index >= snapshot.index, dataUtf8)
   }
 
   /**
    * Writes the snapshot file unless `alreadyThere` says what it holds will do. One write at a
    * time, and whole: an interrupted caller waits for the rename, so `fileSnapshot` stays true.
    */
-  private writeSnapshotFile(snapshot: SnapshotData, alreadyThere: (held: SnapshotPoint) => boolean): Effect.Effect<void, StorageError> {
+  private writeSnapshotFile(
+    snapshot: SnapshotData,
+    alreadyThere: (held: SnapshotPoint) => boolean,
+    dataUtf8?: ReadonlyArray<Uint8Array>
+  ): Effect.Effect<void, StorageError> {
     return this.snapshotFileLock.withPermits(1)(Effect.suspend(() => {
       if (this.fileSnapshot !== undefined && alreadyThere(this.fileSnapshot)) return Effect.void
-      return Effect.tap(this.storage.writeAtomic(SNAPSHOT_FILE, encodeSnapshot(snapshot)), () => {
+      return Effect.tap(this.storage.writeAtomic(SNAPSHOT_FILE, encodeSnapshot(snapshot, dataUtf8)), () => {
         this.fileSnapshot = { index: snapshot.index, term: snapshot.term }
         this.counters.snapshotsWritten++
       })
@@ -306,7 +311,7 @@ export const makeRaftStore = (storage: StorageShape, config: RaftStoreConfig): E
     return {
       load: lock.withPermits(1)(store.load),
       persist: (batch) => lock.withPermits(1)(store.persist(batch)),
-      saveSnapshot: (snapshot) => store.saveSnapshot(snapshot),
+      saveSnapshot: (snapshot, dataUtf8) => store.saveSnapshot(snapshot, dataUtf8),
       stats: store.stats
     }
   })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { KvCommand } from "../../actors/kv/commands.js"
 import * as fc from "fast-check"
-import { answerQuery, applyCommand, captureKv, emptyKvState, restoreKv, snapshotKv } from "../../actors/kv/state-machine.js"
+import { captureKv } from "../../actors/kv/capture.js"
+import { answerQuery, applyCommand, emptyKvState, type KvState, restoreKv, snapshotKv } from "../../actors/kv/state-machine.js"
 import { keyProblem, valueProblem } from "../../actors/kv/validate.js"
 
 const limits = { maxSessions: 3, maxTotalBytes: 1000, maxKeysListed: 2 }
@@ -70,27 +71,59 @@ describe("kv state machine", () => {
     expect(applyCommand(restored, put("a", "1", "c", 5), limits)).toEqual({ _tag: "value", value: null })
   })
 
-  it("a captured snapshot, serialized in slices while writes go on, is the state at capture", () => {
+  // Few distinct keys, so writes during a capture hit keys before and after the walk passed them.
+  const change = fc.tuple(fc.constantFrom("a", "b", "c", "d", "e", "f"), fc.option(fc.string({ maxLength: 4 })), fc.nat(4))
+  type Change = [string, string | null, number]
+  const applyChange = (state: KvState, [key, value, client]: Change, seq: number) =>
+    applyCommand(state, value === null ? { _tag: "del", key, client: `c${client}`, seq } : put(key, value, `c${client}`, seq), limits)
+  const sameState = (restored: KvState, expected: KvState) => {
+    const sorted = (state: KvState) => [...state.data].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+    expect(sorted(restored)).toEqual(sorted(expected))
+    expect([...restored.sessions]).toEqual([...expected.sessions]) // in order: it is the eviction order
+    expect(restored.totalBytes).toBe(expected.totalBytes)
+  }
+
+  it("a capture, serialized in pieces while puts and deletes go on, is the state at capture", () => {
     fc.assert(fc.property(
-      fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 8 }), fc.nat(5)), { maxLength: 60 }),
-      fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 8 })), { maxLength: 20 }),
-      fc.integer({ min: 1, max: 7 }),
-      (before, after, sliceSize) => {
+      fc.array(change, { maxLength: 40 }),
+      fc.array(fc.tuple(change, fc.nat(3)), { maxLength: 40 }),
+      fc.integer({ min: 1, max: 4 }),
+      (before, during, sliceSize) => {
         const state = emptyKvState()
-        before.forEach(([key, value, client], seq) => applyCommand(state, put(key, value, `c${client}`, seq + 1), limits))
-        const expected = snapshotKv(state)
-        const next = captureKv(state, sliceSize)
-        let text: string | undefined
-        let slices = 0
-        for (const [key, value] of after) {
-          applyCommand(state, put(key, value, "late", ++slices), limits)
-          text ??= next()
+        let seq = 0
+        before.forEach((c) => applyChange(state, c, ++seq))
+        const expected = restoreKv(snapshotKv(state))
+        const capture = captureKv(state, sliceSize)
+        let text = ""
+        let done = false
+        const read = () => {
+          const piece = capture.next()
+          if (piece === undefined) done = true
+          else text += piece
         }
-        while (text === undefined) text = next()
-        expect(text).toBe(expected)
-        expect(restoreKv(text).data).toEqual(restoreKv(expected).data)
+        for (const [c, piecesBetween] of during) {
+          applyChange(state, c, ++seq)
+          for (let i = 0; i < piecesBetween && !done; i++) read()
+        }
+        while (!done) read()
+        sameState(restoreKv(text), expected)
+        expect(state.preImages).toBeUndefined()
       }
     ))
+  })
+
+  it("a closed capture stops recording what writes change", () => {
+    const state = emptyKvState()
+    applyCommand(state, put("a", "1"), limits)
+    const capture = captureKv(state, 1)
+    capture.next()
+    applyCommand(state, put("a", "2", "c1", 2), limits)
+    expect(state.preImages).toEqual(new Map([["a", "1"]]))
+    capture.close()
+    expect(state.preImages).toBeUndefined()
+    expect(capture.next()).toBeUndefined()
+    applyCommand(state, put("b", "3", "c1", 3), limits)
+    expect(state.preImages).toBeUndefined()
   })
 })
 

@@ -171,14 +171,19 @@ describe("RaftStore recovery", () => {
       expect(Either.isLeft(result) && result.left._tag).toBe("WalError")
     }))
 
-  it("a snapshot file keeps its data as it is (newlines, quotes, any Unicode) and refuses a bad header", () => {
-    fc.assert(fc.property(fc.nat(), fc.nat(), fc.fullUnicodeString(), (index, term, data) => {
-      const encoded = encodeSnapshot({ index, term, data })
+  it("a snapshot file keeps its data as it is (newlines, quotes, any Unicode), in whatever pieces it is encoded, and refuses a bad header", () => {
+    fc.assert(fc.property(fc.nat(), fc.nat(), fc.fullUnicodeString(), fc.array(fc.nat()), (index, term, data, cuts) => {
+      const encoded = Buffer.concat(encodeSnapshot({ index, term, data }))
       expect(decodeSnapshotFile(encoded)).toEqual(Either.right({ index, term, data }))
+      // The same bytes cut anywhere, even inside a character, make the same file.
+      const utf8 = Buffer.from(data, "utf8")
+      const at = [...new Set(cuts.map((cut) => cut % (utf8.byteLength + 1)))].sort((a, b) => a - b)
+      const pieces = [0, ...at].map((from, i) => utf8.subarray(from, i < at.length ? at[i] : utf8.byteLength))
+      expect(Buffer.concat(encodeSnapshot({ index, term, data }, pieces))).toEqual(encoded)
     }))
     // The data goes in as it is, not escaped inside the header.
     const jsonData = JSON.stringify({ data: [["k", "v\n"]] })
-    expect(encodeSnapshot({ index: 1, term: 1, data: jsonData }).byteLength).toBe(8 + `{"format":2,"index":1,"term":1}\n`.length + jsonData.length)
+    expect(Buffer.concat(encodeSnapshot({ index: 1, term: 1, data: jsonData })).byteLength).toBe(8 + `{"format":2,"index":1,"term":1}\n`.length + jsonData.length)
     const badHeaders = ['{"format":3,"index":1,"term":1}', '{"format":2,"index":-1,"term":1}', '{"format":2,"term":1}', "[2]"]
     for (const header of badHeaders) expect(Either.isLeft(decodeSnapshotFile(framePayloads([`${header}\ndata`])))).toBe(true)
   })
