@@ -176,24 +176,42 @@ const NEWLINE = 0x0a
  * "term":..}`) and the state machine's data as it is. The first format held the data as a JSON
  * string inside the header, which escaped every quote of the (JSON) data on the way out and back:
  * tens of milliseconds for a few MB, on the Raft loop. It is still read; its payload has no raw
- * newline (JSON.stringify escapes them), which is how the two are told apart. Encoded in pieces,
- * as the file is written: `dataUtf8` is the data's UTF-8 bytes if the caller has them already.
+ * newline (JSON.stringify escapes them), which is how the two are told apart.
  */
-export const encodeSnapshot = (
-  snapshot: SnapshotData,
-  dataUtf8: ReadonlyArray<Uint8Array> = [Buffer.from(snapshot.data, "utf8")]
-): ReadonlyArray<Uint8Array> => {
-  const payload = [Buffer.from(`${JSON.stringify({ format: 2, index: snapshot.index, term: snapshot.term })}\n`, "utf8"), ...dataUtf8]
-  let length = 0
-  let checksum = 0
-  for (const piece of payload) {
-    length += piece.byteLength
-    checksum = crc32(piece, 0, piece.byteLength, checksum)
+/** A snapshot file built a piece of its data at a time, as the pieces are serialized. */
+export class SnapshotFileEncoder {
+  private readonly pieces: Array<Uint8Array> = []
+  private length = 0
+  private checksum = 0
+
+  constructor(index: number, term: number) {
+    this.push(Buffer.from(`${JSON.stringify({ format: 2, index, term })}\n`, "utf8"))
   }
-  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES)
-  header.writeUInt32LE(length, 0)
-  header.writeUInt32LE(checksum, 4)
-  return [header, ...payload]
+
+  /** Appends the next piece of the data (whole characters: a piece ends where a character does). */
+  add(piece: string): void {
+    this.push(Buffer.from(piece, "utf8"))
+  }
+
+  /** The file's bytes, in pieces (a snapshot of many MB need not be one buffer). */
+  finish(): ReadonlyArray<Uint8Array> {
+    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES)
+    header.writeUInt32LE(this.length, 0)
+    header.writeUInt32LE(this.checksum, 4)
+    return [header, ...this.pieces]
+  }
+
+  private push(bytes: Uint8Array): void {
+    this.pieces.push(bytes)
+    this.length += bytes.byteLength
+    this.checksum = crc32(bytes, 0, bytes.byteLength, this.checksum)
+  }
+}
+
+export const encodeSnapshot = (snapshot: SnapshotData): ReadonlyArray<Uint8Array> => {
+  const file = new SnapshotFileEncoder(snapshot.index, snapshot.term)
+  file.add(snapshot.data)
+  return file.finish()
 }
 
 const decodeSnapshotPayload = (payload: Uint8Array): Either.Either<SnapshotData, string> => {

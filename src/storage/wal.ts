@@ -60,10 +60,10 @@ export interface RaftStoreShape {
   /**
    * Writes the node's own snapshot file ahead of the `persist` that compacts with it (which then
    * skips the file), beside other persists: a state of many MB is written while the log goes on.
-   * Does nothing if the file already holds a snapshot at this index or later. `dataUtf8`, when
-   * given, is `snapshot.data` already encoded, in pieces: encoding many MB at once stalls the loop.
+   * Does nothing if the file already holds a snapshot at this index or later. `file`, when given,
+   * is the file's bytes already built (SnapshotFileEncoder): encoding many MB at once stalls the loop.
    */
-  readonly saveSnapshot: (snapshot: SnapshotData, dataUtf8?: ReadonlyArray<Uint8Array>) => Effect.Effect<void, StorageError | WalError>
+  readonly saveSnapshot: (snapshot: SnapshotData, file?: ReadonlyArray<Uint8Array>) => Effect.Effect<void, StorageError | WalError>
   readonly stats: Effect.Effect<RaftStoreStats>
 }
 
@@ -179,9 +179,9 @@ class WalStore {
     })
   }
 
-  saveSnapshot(snapshot: SnapshotData, dataUtf8?: ReadonlyArray<Uint8Array>): Effect.Effect<void, StorageError | WalError> {
+  saveSnapshot(snapshot: SnapshotData, file?: ReadonlyArray<Uint8Array>): Effect.Effect<void, StorageError | WalError> {
     if (!this.loaded) return Effect.fail(new WalError({ reason: "the log is not loaded (call load first)" }))
-    return this.writeSnapshotFile(snapshot, (held) => held.index >= snapshot.index, dataUtf8)
+    return this.writeSnapshotFile(snapshot, (held) => held.index >= snapshot.index, file)
   }
 
   /**
@@ -191,11 +191,11 @@ class WalStore {
   private writeSnapshotFile(
     snapshot: SnapshotData,
     alreadyThere: (held: SnapshotPoint) => boolean,
-    dataUtf8?: ReadonlyArray<Uint8Array>
+    file?: ReadonlyArray<Uint8Array>
   ): Effect.Effect<void, StorageError> {
     return this.snapshotFileLock.withPermits(1)(Effect.suspend(() => {
       if (this.fileSnapshot !== undefined && alreadyThere(this.fileSnapshot)) return Effect.void
-      return Effect.tap(this.storage.writeAtomic(SNAPSHOT_FILE, encodeSnapshot(snapshot, dataUtf8)), () => {
+      return Effect.tap(this.storage.writeAtomic(SNAPSHOT_FILE, file ?? encodeSnapshot(snapshot)), () => {
         this.fileSnapshot = { index: snapshot.index, term: snapshot.term }
         this.counters.snapshotsWritten++
       })
@@ -311,7 +311,7 @@ export const makeRaftStore = (storage: StorageShape, config: RaftStoreConfig): E
     return {
       load: lock.withPermits(1)(store.load),
       persist: (batch) => lock.withPermits(1)(store.persist(batch)),
-      saveSnapshot: (snapshot, dataUtf8) => store.saveSnapshot(snapshot, dataUtf8),
+      saveSnapshot: (snapshot, file) => store.saveSnapshot(snapshot, file),
       stats: store.stats
     }
   })
