@@ -178,33 +178,47 @@ const NEWLINE = 0x0a
  * tens of milliseconds for a few MB, on the Raft loop. It is still read; its payload has no raw
  * newline (JSON.stringify escapes them), which is how the two are told apart.
  */
+/** The snapshot encoder's buffers: a file of 37 MB is 37 writes, not one per piece. */
+const SNAPSHOT_CHUNK_BYTES = 1 << 20
+
 /** A snapshot file built a piece of its data at a time, as the pieces are serialized. */
 export class SnapshotFileEncoder {
-  private readonly pieces: Array<Uint8Array> = []
+  private readonly chunks: Array<Uint8Array> = []
+  private chunk: Buffer = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
+  private used = 0
   private length = 0
   private checksum = 0
 
   constructor(index: number, term: number) {
-    this.push(Buffer.from(`${JSON.stringify({ format: 2, index, term })}\n`, "utf8"))
+    this.add(`${JSON.stringify({ format: 2, index, term })}\n`)
   }
 
   /** Appends the next piece of the data (whole characters: a piece ends where a character does). */
   add(piece: string): void {
-    this.push(Buffer.from(piece, "utf8"))
+    const bytes = Buffer.byteLength(piece, "utf8")
+    if (bytes > this.chunk.byteLength - this.used) {
+      this.seal()
+      this.chunk = Buffer.allocUnsafe(Math.max(SNAPSHOT_CHUNK_BYTES, bytes))
+    }
+    const written = this.chunk.write(piece, this.used, "utf8")
+    this.checksum = crc32(this.chunk, this.used, this.used + written, this.checksum)
+    this.used += written
+    this.length += written
   }
 
   /** The file's bytes, in pieces (a snapshot of many MB need not be one buffer). */
   finish(): ReadonlyArray<Uint8Array> {
+    this.seal()
     const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES)
     header.writeUInt32LE(this.length, 0)
     header.writeUInt32LE(this.checksum, 4)
-    return [header, ...this.pieces]
+    return [header, ...this.chunks]
   }
 
-  private push(bytes: Uint8Array): void {
-    this.pieces.push(bytes)
-    this.length += bytes.byteLength
-    this.checksum = crc32(bytes, 0, bytes.byteLength, this.checksum)
+  private seal(): void {
+    if (this.used > 0) this.chunks.push(this.chunk.subarray(0, this.used))
+    this.chunk = Buffer.alloc(0)
+    this.used = 0
   }
 }
 

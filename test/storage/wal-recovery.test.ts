@@ -182,6 +182,14 @@ describe("RaftStore recovery", () => {
       for (const [i, from] of [0, ...at].entries()) file.add(characters.slice(from, i < at.length ? at[i] : characters.length).join(""))
       expect(Buffer.concat(file.finish())).toEqual(encoded)
     }))
+    // Pieces that cross the encoder's 1 MiB buffers, one of them larger than a buffer.
+    const pieces = ["é".repeat(300_000), "x".repeat(500_000), "😀".repeat(400_000), "end"]
+    const big = new SnapshotFileEncoder(7, 2)
+    for (const piece of pieces) big.add(piece)
+    const bigFile = Buffer.concat(big.finish())
+    expect(bigFile.equals(Buffer.concat(encodeSnapshot({ index: 7, term: 2, data: pieces.join("") })))).toBe(true)
+    const decoded = decodeSnapshotFile(bigFile)
+    expect(Either.isRight(decoded) && decoded.right.data === pieces.join("")).toBe(true)
     // The data goes in as it is, not escaped inside the header.
     const jsonData = JSON.stringify({ data: [["k", "v\n"]] })
     expect(Buffer.concat(encodeSnapshot({ index: 1, term: 1, data: jsonData })).byteLength).toBe(8 + `{"format":2,"index":1,"term":1}\n`.length + jsonData.length)
