@@ -36,7 +36,7 @@ export interface StorageShape {
    * newly allocated blocks (on this project's VM, 4-5 times the latency and system CPU).
    */
   readonly preallocate: (name: string, size: number) => Effect.Effect<void, StorageError>
-  /** Overwrites `bytes` at `offset` of an existing file and returns once they are durable. */
+  /** Overwrites `bytes` (at least one) at `offset` of an existing file and returns once they are durable. */
   readonly writeAtAndSync: (name: string, offset: number, bytes: Uint8Array) => Effect.Effect<void, StorageError>
   /** Cuts a file to `size` bytes, durably. */
   readonly truncate: (name: string, size: number) => Effect.Effect<void, StorageError>
@@ -44,6 +44,12 @@ export interface StorageShape {
   /** Names starting with `prefix`, sorted. */
   readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
 }
+
+/**
+ * `writeAtAndSync` refuses to write nothing, on a memory disk as on files (where the write
+ * syscall then reports no progress): it is a caller's bug, which simulations must see too.
+ */
+export const EMPTY_WRITE = "nothing to write (an empty write is a caller's bug)"
 
 /** What `writeAtomic` was given, as a list of pieces. */
 export const piecesOf = (bytes: Uint8Array | ReadonlyArray<Uint8Array>): ReadonlyArray<Uint8Array> =>

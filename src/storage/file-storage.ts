@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { FdCache } from "./fd-cache.js"
 import { invalidNameReason, invalidPrefixReason } from "./names.js"
-import { piecesOf, Storage, StorageError, type StorageShape } from "./Storage.js"
+import { EMPTY_WRITE, piecesOf, Storage, StorageError, type StorageShape } from "./Storage.js"
 
 export interface FileStorageOptions {
   /** Upper bound on file handles kept open for appends (default 16). */
@@ -274,7 +274,8 @@ const shapeOf = (store: FileStore): StorageShape => ({
       : Effect.fail(new StorageError({ operation: "preallocate", name, cause: `size must be a non-negative integer, got ${size}` })),
   writeAtAndSync: (name, offset, bytes) => {
     const invalid = invalidNameReason(name) ??
-      (Number.isSafeInteger(offset) && offset >= 0 ? undefined : `offset must be a non-negative integer, got ${offset}`)
+      (Number.isSafeInteger(offset) && offset >= 0 ? undefined : `offset must be a non-negative integer, got ${offset}`) ??
+      (bytes.byteLength > 0 ? undefined : EMPTY_WRITE)
     if (invalid !== undefined) return Effect.fail(new StorageError({ operation: "writeAt", name, cause: invalid }))
     return Effect.async<void, StorageError>((resume) =>
       store.writeAtAndSync(name, offset, bytes, (cause) =>

@@ -10,7 +10,7 @@
  */
 import { Duration, Effect, Layer, Option, type Random } from "effect"
 import { invalidNameReason, invalidPrefixReason } from "./names.js"
-import { piecesOf, Storage, StorageError, type StorageShape } from "./Storage.js"
+import { EMPTY_WRITE, piecesOf, Storage, StorageError, type StorageShape } from "./Storage.js"
 
 export type CrashMode =
   | { readonly _tag: "DropUnsynced" }
@@ -222,6 +222,7 @@ export class MemoryDisk {
   /** The first half of an in-place write: checked now, landing (durably) when its sync delay is over. */
   private startWriteAt(name: string, offset: number, bytes: Uint8Array): void {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new Error(`offset must be a non-negative integer, got ${offset}`)
+    if (bytes.byteLength === 0) throw new Error(EMPTY_WRITE)
     const file = this.existing(name)
     if (this.inFlightWrites.has(name)) throw new Error("another write to this file is in flight")
     this.ensureRoom(Math.max(0, offset + bytes.byteLength - file.length))

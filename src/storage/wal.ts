@@ -263,10 +263,9 @@ class WalStore {
         const size = frameBytes(record.payload)
         const active = w.active
         if (active === undefined || (active.records > 0 && active.info.bytes + size > this.segmentBytes)) {
-          if (active !== undefined) {
-            // The full segment's records belong to this batch too: they must be durable before it returns.
-            yield* this.writeDurably(active, pendingOffset, pending)
-          }
+          // The full segment's records of this batch (none if its first record starts the next
+          // segment) must be durable before the batch returns.
+          if (active !== undefined && pending.length > 0) yield* this.writeDurably(active, pendingOffset, pending)
           pending = [this.openSegment(w)]
           pendingOffset = 0
         }
