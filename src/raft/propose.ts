@@ -4,7 +4,7 @@
  * The uncommitted tail is bounded by maxPendingProposals.
  */
 import { persistEntries, type StepContext } from "./output.js"
-import { maybeCommit, sendAppend } from "./replication.js"
+import { sendAppend } from "./replication.js"
 import type { RejectReason } from "./types.js"
 import { utf8Bytes } from "./utf8.js"
 
@@ -24,7 +24,5 @@ export const handlePropose = (ctx: StepContext, data: ReadonlyArray<string>): vo
   state.log.append(entries)
   persistEntries(ctx, entries)
   ctx.out.proposed = { term: state.term, firstIndex, lastIndex: state.log.lastIndex }
-  // A single-node cluster commits here.
-  maybeCommit(ctx)
   for (const peer of state.peers) sendAppend(ctx, peer, false)
 }

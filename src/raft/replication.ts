@@ -146,7 +146,7 @@ export const heartbeatAll = (ctx: StepContext): void => {
 /** Raft 5.3/5.4.2: the highest index matched by a quorum, if it is of the current term. */
 export const maybeCommit = (ctx: StepContext): boolean => {
   const { state } = ctx
-  const matches = [state.log.lastIndex]
+  const matches = [Math.min(state.durableIndex, state.log.lastIndex)]
   for (const progress of state.progress.values()) matches.push(progress.match)
   matches.sort((a, b) => b - a)
   const quorumMatch = matches[Math.floor((state.peers.length + 1) / 2)]!

@@ -6,7 +6,7 @@ import { nextIntBetween } from "./prng.js"
 import { persistEntries, persistHardState, send, type StepContext } from "./output.js"
 import type { NodeId, Progress, RaftState } from "./types.js"
 import { failAllReads } from "./read-index.js"
-import { broadcastAppend, maybeCommit } from "./replication.js"
+import { broadcastAppend } from "./replication.js"
 
 export const quorumSize = (state: RaftState): number => Math.floor((state.peers.length + 1) / 2) + 1
 
@@ -108,10 +108,11 @@ export const becomeLeader = (ctx: StepContext): void => {
   resetElectionTimer(state)
   state.progress = new Map(state.peers.map((peer) => [peer, freshProgress(state.log.lastIndex + 1)]))
   state.readRoundInFlight = 0
+  // The shell wrote everything before this step (it steps nothing while a write of an earlier role is pending).
+  state.durableIndex = state.log.lastIndex
   const noop = { term: state.term, index: state.log.lastIndex + 1, kind: "noop" as const, data: "" }
   state.log.append([noop])
   persistEntries(ctx, [noop])
-  maybeCommit(ctx) // a single-node cluster commits at once
   broadcastAppend(ctx)
 }
 

@@ -67,6 +67,7 @@ export const initialState = (options: InitialStateOptions): Either.Either<RaftSt
     log: new RaftLog(snapshot?.index ?? 0, snapshot?.term ?? 0, persisted.entries),
     snapshot,
     commitIndex: snapshot?.index ?? 0,
+    durableIndex: 0,
     appliedIndex: snapshot?.index ?? 0,
     electionElapsed: 0,
     randomizedElectionTicks: draw.value,

@@ -10,7 +10,7 @@ import { handlePropose } from "./propose.js"
 import { handleRequestVote, handleTimeoutNow, handleVoteResponse, inLeaderLease, tickElection } from "./election.js"
 import { appendIsWellFormed, handleAppendEntries, handleInstallSnapshot } from "./follower.js"
 import { handleReadIndex } from "./read-index.js"
-import { handleAppendResponse, handleSnapshotResponse, heartbeatAll } from "./replication.js"
+import { handleAppendResponse, handleSnapshotResponse, heartbeatAll, maybeCommit } from "./replication.js"
 import { becomeFollower, quorumSize } from "./roles.js"
 import { handleTransferLeadership, tickTransfer } from "./transfer.js"
 import type { NodeId, RaftInput, RaftOutput, RaftState, SoftState } from "./types.js"
@@ -138,6 +138,14 @@ const collectApply = (ctx: StepContext): void => {
   state.appliedIndex = upTo
 }
 
+const handleLogDurable = (ctx: StepContext, index: number, term: number): void => {
+  const { state } = ctx
+  // A write of an earlier leadership says nothing about this one's entries.
+  if (state.role !== "leader" || term !== state.term || index <= state.durableIndex) return
+  state.durableIndex = Math.min(index, state.log.lastIndex)
+  maybeCommit(ctx)
+}
+
 const dispatch = (ctx: StepContext, input: RaftInput): void => {
   switch (input._tag) {
     case "Tick":
@@ -152,6 +160,8 @@ const dispatch = (ctx: StepContext, input: RaftInput): void => {
       return handleTransferLeadership(ctx, input.to)
     case "Compact":
       return handleCompact(ctx, input.index, input.data)
+    case "LogDurable":
+      return handleLogDurable(ctx, input.index, input.term)
   }
 }
 

@@ -33,6 +33,13 @@ export type RaftInput =
   | { readonly _tag: "ReadIndex"; readonly requestIds: ReadonlyArray<number> }
   | { readonly _tag: "TransferLeadership"; readonly to?: NodeId }
   | { readonly _tag: "Compact"; readonly index: number; readonly data: string }
+  /**
+   * The shell made this node's log durable up to `index`, written while it led in `term`. A
+   * leader counts itself toward a commit only up to there, so its own fsync may run beside the
+   * followers' (a slow disk of three is outvoted) and nothing commits on fewer than a majority
+   * of disks.
+   */
+  | { readonly _tag: "LogDurable"; readonly index: number; readonly term: number }
 
 // ---------------------------------------------------------------------------------------------
 // Output
@@ -185,6 +192,8 @@ export interface RaftState {
   /** The latest snapshot this node holds (its own after Compact, or a leader's). */
   snapshot: Snapshot | undefined
   commitIndex: number
+  /** A leader's own log is durable up to here (LogDurable); what it counts for itself in a commit. */
+  durableIndex: number
   /** Everything up to here was handed to the state machine in some output. */
   appliedIndex: number
   electionElapsed: number

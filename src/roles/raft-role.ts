@@ -2,9 +2,10 @@
  * The Raft role: the Effect shell around the pure core (src/raft). One fiber owns the core's
  * state. It drains its mailbox in batches, steps the core once per input (all proposals of a
  * batch as one Propose), then, in this order: persists every output with one fsync (group
- * commit), sends the messages, applies committed entries to the state machine and answers the
- * proposals and reads that were waiting for them. Nothing that depends on this node's disk leaves
- * it before the fsync (a leader's AppendEntries may: see `flush`).
+ * commit, by the log writer), sends the messages, applies committed entries to the state machine
+ * and answers the proposals and reads that were waiting for them. Nothing that depends on this
+ * node's disk leaves it before the fsync; a leader's AppendEntries may, and a leader's loop does
+ * not wait for its own new entries (see `flush` and log-writer.ts).
  */
 import { Clock, Duration, Effect, Exit, Option, Scheduler } from "effect"
 import type { TroupeConfig } from "../../config/schema.js"
@@ -18,6 +19,7 @@ import {
 import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { makeBatchWriter } from "./batch-writer.js"
+import { makeLogWriter, needsWrite } from "./log-writer.js"
 import { makeSnapshotTaker } from "./snapshot-taker.js"
 import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
 import { KeyedFifo } from "../runtime/keyed-fifo.js"
@@ -37,6 +39,8 @@ type RaftEvent =
   | { readonly _tag: "Propose"; readonly data: string; readonly done: Reply<unknown> }
   | { readonly _tag: "Read"; readonly done: Reply<void> }
   | { readonly _tag: "Transfer"; readonly to: NodeId | undefined }
+  /** Wakes the loop: a write finished (see `durableReport`). */
+  | { readonly _tag: "Durable" }
 
 export type { RaftStatus }
 
@@ -99,6 +103,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const readWaiters = new KeyedFifo<Reply<void>>()
     const parkedReads: Array<{ index: number; done: Reply<void> }> = []
     let nextReadId = 1
+    /** How far the log writer made the log durable since the loop last told the core (LogDurable). */
+    let durableReport: { readonly index: number; readonly term: number } | undefined
     const snapshots = makeSnapshotTaker({
       machine,
       store,
@@ -112,6 +118,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
      * failed fsync), when memory may disagree with the disk. Waiters of the lost state fail.
      */
     const boot = Effect.gen(function*() {
+      logWriter.reset()
+      durableReport = undefined
       const persisted = yield* store.load
       machine.reset()
       if (Option.isSome(persisted.snapshot)) machine.restore(persisted.snapshot.value.data)
@@ -247,6 +255,12 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
 
     /** Everything the outputs ask to persist, as few writes as possible (group commit); undefined if nothing. */
     const persistAll = makeBatchWriter(store, metrics, config.storage)
+    const durableEvent: RaftEvent = { _tag: "Durable" }
+    const logWriter = makeLogWriter(persistAll, (index, term) => {
+      if (durableReport === undefined || term !== durableReport.term || index > durableReport.index) durableReport = { index, term }
+      // A full mailbox needs no wake-up: the loop has a batch to take anyway.
+      mailbox.offer(durableEvent)
+    })
 
     /** Answers what the outputs settled: applied entries, reads, discarded proposals. */
     const settle = (outputs: ReadonlyArray<RaftOutput>): void => {
@@ -263,21 +277,25 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
      * Persist everything, then send, then apply: the order Raft's safety depends on. Only the
      * persist and the send are effects; the rest is plain code run once per batch.
      *
-     * One exception (Raft thesis 10.2.1): a leader's AppendEntries of a term that was already
-     * durable leave before the fsync, so the followers' disks work while the leader's does. It
-     * is safe because the leader counts itself toward a commit only in a later batch, and the
-     * loop takes no batch before this one's fsync is done.
+     * Two exceptions (Raft thesis 10.2.1). A leader's AppendEntries of a term that was already
+     * durable leave before the fsync, so the followers' disks work while the leader's does. And
+     * when that is all the batch writes (a leader's own new entries), the loop does not wait for
+     * the write at all: the core counts those entries for the leader only once the log writer
+     * reports them durable (LogDurable), so no commit rests on them before.
      */
-    const flush = (outputs: ReadonlyArray<RaftOutput>, durableTerm: number): Effect.Effect<void, StorageError | WalError> => {
+    const flush = (outputs: ReadonlyArray<RaftOutput>, durableTerm: number): Effect.Effect<void> => {
       const messages = outputs.length === 1 ? outputs[0]!.messages : outputs.flatMap((output) => output.messages)
       const settleAll = Effect.sync(() => settle(outputs))
-      const persist = persistAll(outputs)
-      if (persist === undefined) return messages.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(messages), settleAll)
+      if (!outputs.some(needsWrite)) return messages.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(messages), settleAll)
+      logWriter.enqueue(outputs, state.log.lastIndex, state.term)
       const early: Array<OutboundMessage> = []
       const late: Array<OutboundMessage> = []
       for (const out of messages) (out.message._tag === "AppendEntries" && out.message.term === durableTerm ? early : late).push(out)
-      const sendEarly = early.length === 0 ? persist : Effect.zipRight(transport.sendAll(early), persist)
-      return Effect.zipRight(sendEarly, late.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(late), settleAll))
+      if (late.length === 0 && state.role === "leader" && state.term === durableTerm && outputs.every(onlyEntries)) {
+        return early.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(early), settleAll)
+      }
+      const written = early.length === 0 ? logWriter.drained : Effect.zipRight(transport.sendAll(early), logWriter.drained)
+      return Effect.zipRight(written, late.length === 0 ? settleAll : Effect.zipRight(transport.sendAll(late), settleAll))
     }
 
     /** Compacts with a snapshot taken in the background, or starts one once the log has grown past the threshold. */
@@ -306,6 +324,10 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       const reads: Array<number> = []
       const suspended = isSuspendedNow()
       let ticked = false
+      if (durableReport !== undefined) {
+        stepInto({ _tag: "LogDurable", index: durableReport.index, term: durableReport.term }, outputs)
+        durableReport = undefined
+      }
       for (const event of events) {
         if (suspended && (event._tag === "Tick" || event._tag === "Receive")) continue
         switch (event._tag) {
@@ -327,6 +349,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
           }
           case "Transfer":
             stepInto(event.to === undefined ? { _tag: "TransferLeadership" } : { _tag: "TransferLeadership", to: event.to }, outputs)
+            break
+          case "Durable":
             break
         }
       }
@@ -365,7 +389,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     // A bare sleep loop: a Schedule-driven repeat costs several times more per tick, 100 times a second.
     const tick: RaftEvent = { _tag: "Tick" }
     const ticker = Effect.forever(Effect.zipRight(Effect.sync(() => mailbox.offer(tick)), Effect.sleep(config.raft.tick)))
-    const run = Effect.zipRight(boot, Effect.raceFirst(loop, Effect.zipRight(ticker, Effect.never)))
+    // raceFirst, not raceAll: a failed write must end the run as a failed fsync in the loop does.
+    const run = Effect.zipRight(boot, Effect.raceFirst(loop, Effect.raceFirst(logWriter.run, Effect.zipRight(ticker, Effect.never))))
 
     /** A message from a peer, queued without waiting; false (and counted) if the mailbox is full. */
     const receiveNow = (from: NodeId, message: RaftMessage): boolean => {
@@ -388,6 +413,10 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       run
     }
   })
+
+/** A write the loop need not wait for: entries only (no vote, term, truncation or snapshot). */
+const onlyEntries = (output: RaftOutput): boolean =>
+  output.persist.hardState === undefined && output.persist.truncateFrom === undefined && output.persist.snapshot === undefined
 
 const countProposals = (events: ReadonlyArray<RaftEvent>): number => {
   let count = 0

@@ -23,8 +23,12 @@ describe("Raft 5.2 leader election", () => {
     const { state: next, output } = step(state, { _tag: "Tick" })
     expect(output.softState).toEqual({ role: "leader", term: 1, leader: "a" })
     expect(output.persist.hardState).toEqual({ term: 1, vote: "a" })
-    expect(output.apply.map((entry) => entry.kind)).toEqual(["noop"])
-    expect(next.commitIndex).toBe(1)
+    expect(output.persist.entries.map((entry) => entry.kind)).toEqual(["noop"])
+    // Committed once its own disk has it, not before: it is the whole majority.
+    expect(next.commitIndex).toBe(0)
+    const durable = step(next, { _tag: "LogDurable", index: 1, term: 1 })
+    expect(durable.output.apply.map((entry) => entry.kind)).toEqual(["noop"])
+    expect(durable.state.commitIndex).toBe(1)
   })
 
   it("draws election timeouts from the seed: different seeds differ, the same seed repeats", () => {

@@ -14,7 +14,7 @@ import type { Entry, RaftMessage } from "../../src/raft/messages.js"
 import { nextFloat } from "../../src/raft/prng.js"
 import { initialState, type PersistedRaft } from "../../src/raft/state.js"
 import { step } from "../../src/raft/step.js"
-import type { HardState, RaftInput, RaftOutput, RaftState, Snapshot } from "../../src/raft/types.js"
+import type { HardState, PersistOutput, RaftInput, RaftOutput, RaftState, Snapshot } from "../../src/raft/types.js"
 
 export class SafetyViolation extends Error {}
 
@@ -68,6 +68,8 @@ export interface SimNode {
   machine: Machine
   /** Restarts so far, to vary the PRNG seed of each incarnation. */
   incarnation: number
+  /** A leader's entry writes still under way (lazyLeaderWriteTicks), oldest first; lost in a crash. */
+  writing: Array<{ readonly persist: PersistOutput; readonly index: number; readonly term: number; readonly durableAt: number }>
 }
 
 export interface ClusterOptions {
@@ -79,6 +81,12 @@ export interface ClusterOptions {
   readonly compactEvery?: number
   /** Chance that a node crashes right after persisting a step's output, before sending it. */
   readonly crashBeforeSendRate?: number
+  /**
+   * As the live shell does, a leader does not wait for a write of its own new entries: they
+   * become durable (and reported, LogDurable) up to this many ticks later, and a crash before
+   * loses them. 0: every write is durable at once.
+   */
+  readonly lazyLeaderWriteTicks?: number
 }
 
 export class Cluster {
@@ -114,7 +122,7 @@ export class Cluster {
     for (const id of this.ids) {
       const node: SimNode = {
         id, state: undefined, durable: { hardState: { term: 0, vote: null }, snapshot: undefined, entries: [] },
-        machine: { applied: [] }, incarnation: 0
+        machine: { applied: [] }, incarnation: 0, writing: []
       }
       this.nodes.set(id, node)
       this.boot(node)
@@ -155,6 +163,7 @@ export class Cluster {
 
   crash(id: string): void {
     this.node(id).state = undefined
+    this.node(id).writing = []
   }
 
   restart(id: string): void {
@@ -202,20 +211,42 @@ export class Cluster {
     if (node.state === undefined) return this.fail(`stepping ${id} while down`)
     const { state, output } = step(node.state, input)
     node.state = state
-    this.persist(node, output)
-    if (this.crashBeforeSendRate > 0 && input._tag !== "Compact" && this.random() < this.crashBeforeSendRate) {
-      node.state = undefined
+    const { persist } = output
+    const lazy = (this.options.lazyLeaderWriteTicks ?? 0) > 0 && state.role === "leader" && persist.entries.length > 0 &&
+      persist.hardState === undefined && persist.truncateFrom === undefined && persist.snapshot === undefined
+    let reported = false
+    if (lazy) {
+      const durableAt = Math.max(node.writing.at(-1)?.durableAt ?? 0, this.now + Math.floor(this.random() * (this.options.lazyLeaderWriteTicks! + 1)))
+      node.writing.push({ persist, index: state.log.lastIndex, term: state.term, durableAt })
+    } else {
+      // Any other write waits for those under way (they are one ordered log).
+      reported = this.finishWrites(node, Infinity) || persist.entries.length > 0
+      this.persist(node, persist)
+    }
+    if (this.crashBeforeSendRate > 0 && input._tag !== "Compact" && input._tag !== "LogDurable" && this.random() < this.crashBeforeSendRate) {
+      this.crash(id)
       return output
     }
     for (const { to, message } of output.messages) this.enqueue(id, to, message)
     this.applyOutput(node, output)
     this.checkLeader(state)
     this.onOutput?.(id, output)
+    // As the shell does once the write is done: a leader may count its own entries from now on.
+    if (reported && node.state !== undefined && state.role === "leader") {
+      this.stepNode(id, { _tag: "LogDurable", index: state.log.lastIndex, term: state.term })
+    }
     return output
   }
 
-  private persist(node: SimNode, output: RaftOutput): void {
-    const { persist } = output
+  /** Makes the writes under way that are done by `now` durable, in order; says whether there were any. */
+  private finishWrites(node: SimNode, now: number): boolean {
+    let finished = 0
+    while (finished < node.writing.length && node.writing[finished]!.durableAt <= now) this.persist(node, node.writing[finished++]!.persist)
+    node.writing = node.writing.slice(finished)
+    return finished > 0
+  }
+
+  private persist(node: SimNode, persist: PersistOutput): void {
     const durable = node.durable
     if (persist.hardState !== undefined) durable.hardState = persist.hardState
     if (persist.snapshot !== undefined) {
@@ -311,6 +342,10 @@ export class Cluster {
   /** One unit of time: every live node ticks, then due messages are delivered. */
   tick(): void {
     this.now++
+    for (const node of this.live()) {
+      const last = node.writing.filter((write) => write.durableAt <= this.now).at(-1)
+      if (last !== undefined && this.finishWrites(node, this.now)) this.stepNode(node.id, { _tag: "LogDurable", index: last.index, term: last.term })
+    }
     for (const node of this.live()) this.stepNode(node.id, { _tag: "Tick" })
     this.deliver()
   }

@@ -50,7 +50,8 @@ export const runSeed = (seed: number, chaosTicks: number): SeedReport => {
     config: testConfig({ maxInflightAppends: 1 + (seed % 4) }),
     faults: { dropRate: (seed % 5) * 0.03, duplicateRate: (seed % 3) * 0.03, maxDelayTicks: seed % 4 },
     compactEvery: seed % 3 === 0 ? 0 : 10 + (seed % 17),
-    crashBeforeSendRate: seed % 7 === 0 ? 0.0005 : 0
+    crashBeforeSendRate: seed % 7 === 0 ? 0.0005 : 0,
+    lazyLeaderWriteTicks: seed % 4 === 1 ? 0 : 4 * (seed % 3)
   })
   const proposals: Array<{ term: number; index: number; data: string }> = []
   const reads = new Map<number, Issued>()

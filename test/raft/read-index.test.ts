@@ -34,6 +34,7 @@ describe("ReadIndex", () => {
   it("a single-node leader answers at once with its commit index", () => {
     let state = Either.getOrThrow(initialState({ self: "a", peers: [], config: testConfig(), seed: 2 }))
     while (state.role !== "leader") state = step(state, { _tag: "Tick" }).state
+    state = step(state, { _tag: "LogDurable", index: 1, term: state.term }).state
     const { output } = step(state, { _tag: "ReadIndex", requestIds: [7] })
     expect(output.readsReady).toEqual([{ requestId: 7, index: 1 }])
   })

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import type { AppendEntries, Entry } from "../../src/raft/messages.js"
+import { type RaftState, step } from "../../src/raft/index.js"
 import { Cluster, testConfig } from "./harness.js"
 
 const stableCluster = (size: number, seed: number, config = testConfig()): { cluster: Cluster; leader: string } => {
@@ -63,6 +64,36 @@ describe("Raft 5.3 log replication", () => {
     expect(cluster.stateOf(leader).progress.get(follower)).toMatchObject({ mode: "replicate", inflight: [5, 9, 13] })
     expect(cluster.runUntil(() => cluster.live().every((node) => node.machine.applied.length === 25), 100)).toBe(true)
     expect(appendsFrom(cluster, leader, follower).filter((append) => append.entries.length > 0)).toHaveLength(6)
+  })
+
+  it("a leader counts its own new entries toward a commit only once it is told they are durable", () => {
+    const { cluster, leader } = stableCluster(3, 23)
+    const [first, second] = cluster.ids.filter((id) => id !== leader) as [string, string]
+    let state: RaftState = step(cluster.node(leader).state!, { _tag: "Propose", data: ["x"] }).state
+    const term = state.term
+    const acked = (from: string, matchIndex: number) => {
+      const message = {
+        _tag: "AppendEntriesResponse" as const, term, success: true, matchIndex, conflictIndex: 0, conflictTerm: 0,
+        lastLogIndex: matchIndex, rejectedIndex: 0, readRound: 0
+      }
+      return step(state, { _tag: "Receive", from, message }).state
+    }
+    expect(state.log.lastIndex).toBe(2)
+    // The leader's write and one follower's: the leader's is not reported yet, so no majority.
+    state = acked(first, 2)
+    expect(state.commitIndex).toBe(1)
+    // A report from an earlier leadership, or for less than the entry, changes nothing.
+    state = step(state, { _tag: "LogDurable", index: 2, term: term - 1 }).state
+    state = step(state, { _tag: "LogDurable", index: 1, term }).state
+    expect(state.commitIndex).toBe(1)
+    state = step(state, { _tag: "LogDurable", index: 2, term }).state
+    expect(state.commitIndex).toBe(2)
+    // Two followers are a majority without the leader's own disk.
+    state = step(state, { _tag: "Propose", data: ["y"] }).state
+    state = acked(first, 3)
+    expect(state.commitIndex).toBe(2)
+    state = acked(second, 3)
+    expect(state.commitIndex).toBe(3)
   })
 
   it("heartbeats every heartbeat period carry the commit index to followers", () => {

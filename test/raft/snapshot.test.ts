@@ -111,6 +111,7 @@ describe("Raft 7 snapshots", () => {
     let state = Either.getOrThrow(initialState({ self: "a", peers: [], config: testConfig(), seed: 3 }))
     while (state.role !== "leader") state = step(state, { _tag: "Tick" }).state
     state = step(state, { _tag: "Propose", data: ["a", "b", "c"] }).state
+    state = step(state, { _tag: "LogDurable", index: 4, term: state.term }).state
     expect(state.appliedIndex).toBe(4)
     const refused = step(state, { _tag: "Compact", index: 5, data: "x" })
     expect(refused.output.compactRejected).toMatch(/beyond the applied index/)
