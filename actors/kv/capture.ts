@@ -18,8 +18,8 @@ import type { SnapshotCapture } from "../../src/roles/state-machine.js"
 import type { KvState } from "./state-machine.js"
 
 /**
- * Entries per piece, one piece per event-loop turn: 256 of the benchmark's size take about 0.1 ms
- * here. Pieces of 2,048 (1-3 ms) cut write throughput several times over while a snapshot ran.
+ * Entries per piece: 256 of the benchmark's size take about 0.1 ms here. Pieces of 2,048 (1-3 ms,
+ * one per event-loop turn) cut write throughput several times over while a snapshot ran.
  */
 export const CAPTURE_SLICE_ENTRIES = 256
 
