@@ -1,10 +1,11 @@
 /**
  * Takes a node's own snapshots without stopping its Raft loop: the state machine opens a capture
  * (copy on write, no copy up front), whose pieces are serialized one at a time with a pause
- * between them (`betweenSlices`), each encoded and checksummed as it comes, and the file is written from them in a background
- * fiber (RaftStore.saveSnapshot); the loop compacts with the result in a later batch. Done at
- * once on the loop, 300,000 keys held it 35-77 ms to copy, 16-118 ms to join into one string and
- * 42-243 ms to encode (bench/kv.ts, on every replica at once): the write benchmark's p99.
+ * between them (`betweenSlices`), each encoded and checksummed as it comes; the file is written
+ * from them in a background fiber (RaftStore.saveSnapshot), and the loop compacts with the
+ * result in a later batch. Done at once on the loop, 300,000 keys held it 35-77 ms to copy,
+ * 16-118 ms to join into one string and 42-243 ms to encode (bench/kv.ts, on every replica at
+ * once): the write benchmark's p99.
  */
 import { Effect } from "effect"
 import type { RaftStoreShape } from "../storage/wal.js"

@@ -239,15 +239,15 @@ class FileStore {
 }
 
 /**
- * Writes `bytes` at `position` (at the current file position if null). Loops because a write may
- * be partial; each pass makes progress, so it ends within bytes.length passes.
- */
-/**
  * A large `writeAtomic` (a snapshot of tens of MB) syncs as it goes: left to one fsync at the end,
  * the whole file reached the disk at once, and the WAL's group commits waited behind it.
  */
 const ATOMIC_SYNC_EVERY_BYTES = 4 << 20
 
+/**
+ * Writes `bytes` at `position` (at the current file position if null). Loops because a write may
+ * be partial; each pass makes progress, so it ends within bytes.length passes.
+ */
 const writeFully = async (handle: fsp.FileHandle, bytes: Uint8Array, position: number | null = null): Promise<void> => {
   let offset = 0
   while (offset < bytes.byteLength) {
