@@ -21,17 +21,14 @@ import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { makeBatchWriter } from "./batch-writer.js"
 import { makeLogWriter, needsWrite } from "./log-writer.js"
 import { makeSnapshotTaker } from "./snapshot-taker.js"
-import { NotLeader, OutcomeUnknown, ProposalLost, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
+import { ProposalWaiters, type Reply } from "./proposal-waiters.js"
+import { NotLeader, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
 import { KeyedFifo } from "../runtime/keyed-fifo.js"
 import { onScheduler } from "../runtime/event-loop-turn-scheduler.js"
 import { makeMailbox } from "../runtime/mailbox.js"
 import type { ReplicatedStateMachine } from "./state-machine.js"
 
-/**
- * How the loop answers a proposal or a read: a plain callback, called once, from the loop. The
- * Effect API wraps it in Effect.async; the HTTP hot path uses it directly (no fiber per request).
- */
-export type Reply<A> = (exit: Exit.Exit<A, RaftUnavailable>) => void
+export type { Reply }
 
 type RaftEvent =
   | { readonly _tag: "Tick" }
@@ -104,7 +101,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     let currentStatus: RaftStatus = bootingStatus(options.self)
     let suspendedUntilMs = 0
     /** Waiting proposals by log index: the order they were proposed in, and applied in. */
-    const pendingProposals = new KeyedFifo<{ term: number; deadlineMs: number; done: Reply<unknown> }>()
+    const pendingProposals = new ProposalWaiters()
     const proposalTimeoutMs = Duration.toMillis(config.raft.proposalTimeout)
     const readWaiters = new KeyedFifo<Reply<void>>()
     const parkedReads: Array<{ index: number; done: Reply<void> }> = []
@@ -142,10 +139,9 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         }
       })
       const lost = new NotLeader({ leader: null })
-      for (const [index, pending] of pendingProposals.entries()) pending.done(Exit.fail(new OutcomeUnknown({ index })))
+      pendingProposals.failAll()
       for (const [, done] of readWaiters.entries()) done(Exit.fail(lost))
       for (const parked of parkedReads) parked.done(Exit.fail(lost))
-      pendingProposals.clear()
       readWaiters.clear()
       parkedReads.length = 0
       snapshots.reset()
@@ -176,18 +172,12 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       if (output.applySnapshot !== undefined) {
         machine.restore(output.applySnapshot.data)
         lastSnapshotIndex = output.applySnapshot.index
-        // Entries up to the snapshot are never applied one by one here: their fate is unknown.
-        for (let index = pendingProposals.firstKey(); index !== undefined && index <= lastSnapshotIndex; index = pendingProposals.firstKey()) {
-          pendingProposals.take(index)!.done(Exit.fail(new OutcomeUnknown({ index })))
-        }
+        pendingProposals.coveredBySnapshot(lastSnapshotIndex)
       }
       for (const entry of output.apply) {
         options.onApply?.(entry)
         const result = entry.kind === "command" ? machine.apply(entry.data, entry.index) : undefined
-        const pending = pendingProposals.take(entry.index)
-        if (pending === undefined) continue
-        if (pending.term === entry.term) pending.done(Exit.succeed(result))
-        else pending.done(Exit.fail(new ProposalLost({ index: entry.index })))
+        pendingProposals.applied(entry.index, entry.term, result)
       }
       for (const ready of output.readsReady) {
         const done = readWaiters.take(ready.requestId)
@@ -205,30 +195,6 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       }
     }
 
-    /**
-     * A proposal whose entry is no longer in the log at its index with its term (truncated by a
-     * new leader, or overwritten) can never commit: answer it now rather than when (if ever) the
-     * log grows back past its index.
-     */
-    const settleDiscardedProposals = (): void => {
-      for (const [index, pending] of pendingProposals.entries()) {
-        if (state.log.termAt(index) === pending.term) continue
-        pendingProposals.take(index)
-        pending.done(Exit.fail(new ProposalLost({ index })))
-      }
-    }
-
-    /** raft.proposalTimeout: past it the caller is told the outcome is unknown (the entry may still commit). */
-    const expireProposals = (): void => {
-      const now = clock.unsafeCurrentTimeMillis()
-      for (let index = pendingProposals.firstKey(); index !== undefined; index = pendingProposals.firstKey()) {
-        const pending = pendingProposals.firstValue()!
-        if (pending.deadlineMs > now) return
-        pendingProposals.take(index)
-        pending.done(Exit.fail(new OutcomeUnknown({ index })))
-      }
-    }
-
     const releaseReads = (): void => {
       const applied = state.appliedIndex
       let kept = 0
@@ -243,13 +209,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       if (events.length === 0) return
       const output = stepInto({ _tag: "Propose", data: events.map((event) => event.data) }, outputs)
       if (output.proposed !== undefined) {
-        const { firstIndex, term } = output.proposed
         const deadlineMs = clock.unsafeCurrentTimeMillis() + proposalTimeoutMs
-        // Waiters at these indices (older terms) were overwritten by this leader's entries.
-        if ((pendingProposals.lastKey() ?? 0) >= firstIndex) {
-          for (const [index, stale] of pendingProposals.takeFrom(firstIndex)) stale.done(Exit.fail(new ProposalLost({ index })))
-        }
-        events.forEach((event, i) => pendingProposals.push(firstIndex + i, { term, deadlineMs, done: event.done }))
+        pendingProposals.add(output.proposed.firstIndex, output.proposed.term, deadlineMs, events.map((event) => event.done))
         return
       }
       const rejected = output.proposalRejected
@@ -275,7 +236,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
         applyOutput(output)
         if (output.persist.truncateFrom !== undefined || output.softState !== undefined) discards = true
       }
-      if (discards) settleDiscardedProposals()
+      if (discards) pendingProposals.discardLost((index) => state.log.termAt(index))
       releaseReads()
     }
 
@@ -372,7 +333,7 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       const durableTerm = state.term
       const { outputs, ticked } = stepBatch(events)
       return Effect.zipRight(flush(outputs, durableTerm), Effect.suspend(() => {
-        if (ticked) expireProposals()
+        if (ticked) pendingProposals.expire(clock.unsafeCurrentTimeMillis())
         return Effect.zipRight(compact, publishStatus)
       }))
     }
