@@ -12,6 +12,7 @@ import { makeMailbox } from "../runtime/mailbox.js"
 import type { StorageError } from "../storage/Storage.js"
 import type { WalError } from "../storage/wal.js"
 import type { BatchWrite } from "./batch-writer.js"
+import { isEmptyBatch } from "./persist-batch.js"
 
 export interface LogWriter {
   /** Queues the persist records of `outputs`; once written, the log is durable up to `index`, written in `term`. */
@@ -25,11 +26,11 @@ export interface LogWriter {
 }
 
 /** Whether an output has anything to write. */
-export const needsWrite = (output: RaftOutput): boolean => {
-  const persist = output.persist
-  return persist.entries.length > 0 || persist.hardState !== undefined || persist.truncateFrom !== undefined ||
-    persist.snapshot !== undefined
-}
+export const needsWrite = (output: RaftOutput): boolean => !isEmptyBatch(output.persist) || output.persist.snapshot !== undefined
+
+/** A write the loop need not wait for: entries only (no vote, term, truncation or snapshot). */
+export const onlyEntries = (output: RaftOutput): boolean =>
+  output.persist.hardState === undefined && output.persist.truncateFrom === undefined && output.persist.snapshot === undefined
 
 export const makeLogWriter = (
   write: (outputs: ReadonlyArray<RaftOutput>) => BatchWrite | undefined,

@@ -18,7 +18,8 @@ export interface PersistBatch {
 
 export const emptyBatch = (): PersistBatch => ({ hardState: undefined, truncateFrom: undefined, entries: [] })
 
-export const isEmptyBatch = (batch: PersistBatch): boolean =>
+/** Nothing to write in a merged batch or in one step's persist output (a snapshot aside). */
+export const isEmptyBatch = (batch: PersistBatch | PersistOutput): boolean =>
   batch.hardState === undefined && batch.truncateFrom === undefined && batch.entries.length === 0
 
 export const mergePersist = (batch: PersistBatch, persist: PersistOutput): void => {

@@ -19,7 +19,7 @@ import {
 import type { StorageError } from "../storage/Storage.js"
 import type { RaftStoreShape, WalError } from "../storage/wal.js"
 import { makeBatchWriter } from "./batch-writer.js"
-import { makeLogWriter, needsWrite } from "./log-writer.js"
+import { makeLogWriter, needsWrite, onlyEntries } from "./log-writer.js"
 import { makeSnapshotTaker } from "./snapshot-taker.js"
 import { ProposalWaiters, type Reply } from "./proposal-waiters.js"
 import { NotLeader, RaftBusy, type RaftUnavailable, Suspended } from "./raft-errors.js"
@@ -224,7 +224,8 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
     const persistAll = makeBatchWriter(store, metrics, config.storage)
     const durableEvent: RaftEvent = { _tag: "Durable" }
     const logWriter = makeLogWriter(persistAll, (index, term) => {
-      if (durableReport === undefined || term !== durableReport.term || index > durableReport.index) durableReport = { index, term }
+      // Writes finish in order and each covers all before it: the latest report says it all.
+      durableReport = { index, term }
       // A full mailbox needs no wake-up: the loop has a batch to take anyway.
       mailbox.offer(durableEvent)
     })
@@ -380,10 +381,6 @@ export const makeRaftRole = (options: RaftRoleOptions): Effect.Effect<RaftRoleSh
       run
     }
   })
-
-/** A write the loop need not wait for: entries only (no vote, term, truncation or snapshot). */
-const onlyEntries = (output: RaftOutput): boolean =>
-  output.persist.hardState === undefined && output.persist.truncateFrom === undefined && output.persist.snapshot === undefined
 
 const countProposals = (events: ReadonlyArray<RaftEvent>): number => {
   let count = 0

@@ -14,6 +14,7 @@ import type { Entry, RaftMessage } from "../../src/raft/messages.js"
 import { nextFloat } from "../../src/raft/prng.js"
 import { initialState, type PersistedRaft } from "../../src/raft/state.js"
 import { step } from "../../src/raft/step.js"
+import { onlyEntries } from "../../src/roles/log-writer.js"
 import type { HardState, PersistOutput, RaftInput, RaftOutput, RaftState, Snapshot } from "../../src/raft/types.js"
 
 export class SafetyViolation extends Error {}
@@ -213,7 +214,7 @@ export class Cluster {
     node.state = state
     const { persist } = output
     const lazy = (this.options.lazyLeaderWriteTicks ?? 0) > 0 && state.role === "leader" && persist.entries.length > 0 &&
-      persist.hardState === undefined && persist.truncateFrom === undefined && persist.snapshot === undefined
+      onlyEntries(output)
     let reported = false
     if (lazy) {
       const durableAt = Math.max(node.writing.at(-1)?.durableAt ?? 0, this.now + Math.floor(this.random() * (this.options.lazyLeaderWriteTicks! + 1)))
